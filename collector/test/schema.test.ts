@@ -1,0 +1,59 @@
+/** Cluster-mode DDL (no cluster here to run it on: the generated SQL is checked) and identifier safety. */
+import { describe, expect, it } from 'vitest';
+import { ident, MIGRATIONS, SchemaBuilder } from '../src/store/schema.js';
+
+describe('cluster mode DDL', () => {
+  const s = new SchemaBuilder({
+    database: 'burnrate',
+    cluster: 'prod',
+    retention: { traces: 7, spend: 90, rollups: 0 },
+  });
+  const all = [s.createDatabase(), s.migrationsTable(), ...MIGRATIONS.flatMap((m) => m.statements(s))];
+
+  it('runs every statement ON CLUSTER', () => {
+    for (const sql of all) expect(sql).toContain('ON CLUSTER `prod`');
+  });
+
+  it('stores data in Replicated tables named _local behind Distributed tables', () => {
+    const traces = s.traces().join('\n');
+    expect(traces).toContain('CREATE TABLE IF NOT EXISTS `burnrate`.`otel_traces_local` ON CLUSTER `prod`');
+    expect(traces).toContain(
+      "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+    );
+    expect(traces).toContain('replicated_deduplication_window = 10000');
+    expect(traces).toMatch(
+      /`otel_traces` ON CLUSTER `prod` AS `burnrate`.`otel_traces_local`\s+ENGINE = Distributed\(`prod`, `burnrate`, `otel_traces_local`, cityHash64\(TraceId\)\)/,
+    );
+    const spend = s.spend().join('\n');
+    expect(spend).toContain('ReplicatedReplacingMergeTree(');
+    const rollup = s.spend1m().join('\n');
+    expect(rollup).toContain('ReplicatedSummingMergeTree(');
+    expect(rollup).toContain('TO `burnrate`.`genai_spend_1m_local`');
+    expect(rollup).toContain('FROM `burnrate`.`genai_spend_local`');
+    expect(s.traceIdTs().join('\n')).toContain('ReplicatedAggregatingMergeTree(');
+  });
+
+  it('applies retention as TTL', () => {
+    expect(s.traces()[0]).toContain('TTL toDateTime(Timestamp) + toIntervalDay(7)');
+    expect(s.spend()[0]).toContain('TTL toDateTime(timestamp) + toIntervalDay(90)');
+    expect(s.spend1m()[0]).not.toContain('TTL');
+  });
+
+  it('single node: no ON CLUSTER, no Distributed', () => {
+    const single = new SchemaBuilder({
+      database: 'burnrate',
+      retention: { traces: 0, spend: 0, rollups: 0 },
+    });
+    const sql = MIGRATIONS.flatMap((m) => m.statements(single)).join('\n');
+    expect(sql).not.toContain('ON CLUSTER');
+    expect(sql).not.toContain('Distributed');
+    expect(sql).toContain('non_replicated_deduplication_window = 10000');
+  });
+
+  it('refuses identifiers that are not plain names', () => {
+    expect(() => ident('x`; DROP TABLE y')).toThrow(/invalid ClickHouse identifier/);
+    expect(
+      () => new SchemaBuilder({ database: 'a-b', retention: { traces: 0, spend: 0, rollups: 0 } }),
+    ).toThrow();
+  });
+});

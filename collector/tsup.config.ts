@@ -1,0 +1,3 @@
+import { packageConfig } from '../tsup.base';
+
+export default packageConfig(['src/index.ts', 'src/main.ts', 'src/cli/index.ts']);

@@ -1,0 +1,5 @@
+export {
+  BedrockInstrumentation,
+  type BedrockInstrumentationConfig,
+  SUPPORTED_VERSIONS,
+} from './instrumentation.js';

@@ -1,0 +1,5 @@
+export {
+  GroqInstrumentation,
+  type GroqInstrumentationConfig,
+  SUPPORTED_VERSIONS,
+} from './instrumentation.js';

@@ -1,0 +1,26 @@
+/** The built package loads with `import` and `require()`, and its hooks patch the SDK either way. */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runFixture } from '../../../test/fakes/child-process.js';
+import { type FakeGroq, startFakeGroq } from './fake-groq.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+let fake: FakeGroq;
+beforeAll(async () => {
+  assertBuilt(here('../dist/index.js'));
+  assertBuilt(here('../dist/index.cjs'));
+  fake = await startFakeGroq();
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+describe.each(['esm.mjs', 'cjs.cjs'])('%s', (fixture) => {
+  it('a real app process gets a priced groq chat span', async () => {
+    const out = await runFixture(here(`./fixtures/${fixture}`), { FAKE_URL: fake.url });
+    expect(out.text).toBe('Hello world');
+    expect(out.spans).toHaveLength(1);
+    expect(out.spans[0]!.attributes['gen_ai.provider.name']).toBe('groq');
+    expect(out.spans[0]!.attributes['gen_ai.usage.cost']).toBeCloseTo((12 * 0.59 + 5 * 0.79) / 1e6, 14);
+  });
+});

@@ -1,0 +1,5 @@
+export {
+  MistralInstrumentation,
+  type MistralInstrumentationConfig,
+  SUPPORTED_VERSIONS,
+} from './instrumentation.js';

@@ -1,0 +1,269 @@
+/**
+ * OpenTelemetry instrumentation for the `openai` package, majors 4 to 7.
+ *
+ * Patches `create` on the resource prototypes reached from the main export
+ * (`OpenAI.Chat.Completions`, `OpenAI.Responses`, `OpenAI.Embeddings`, `OpenAI.Completions`), so
+ * one patch serves CJS (require hook) and ESM (import-in-the-middle) and every helper built on
+ * `create` (`parse`, `.stream()`, `runTools`). The SDK's APIPromise and Stream are observed in place
+ * (see `observeApiPromise` in @burnrate/core): the caller gets exactly what the SDK returned.
+ */
+import {
+  GenAiCall,
+  type GenAiCallEnd,
+  GenAiMetrics,
+  getBudgetGuard,
+  guardCallArgs,
+  observeApiPromise,
+  observeSdkStream,
+  promptShape,
+} from '@burnrate/core';
+import { context, diag } from '@opentelemetry/api';
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  isWrapped,
+} from '@opentelemetry/instrumentation';
+import {
+  chat,
+  completions,
+  type Endpoint,
+  embeddings,
+  isObj,
+  type Raw,
+  requestAttributes,
+  responses,
+} from './endpoints.js';
+import { serverInfo } from './provider.js';
+import { ChoicesStream, ResponsesStream, type StreamAccumulator } from './stream.js';
+import type { OpenAIInstrumentationConfig } from './types.js';
+import { VERSION } from './version.js';
+
+export const SUPPORTED_VERSIONS = ['>=4.0.0 <8'];
+
+/** Resource classes, by their path from the `OpenAI` class, and what each endpoint is. */
+const TARGETS: Array<[path: string[], endpoint: Endpoint]> = [
+  [['Chat', 'Completions'], chat],
+  [['Responses'], responses],
+  [['Embeddings'], embeddings],
+  [['Completions'], completions],
+];
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+function envFlag(name: string): boolean | undefined {
+  const v = process.env[name]?.trim().toLowerCase();
+  if (v === 'false' || v === '0' || v === 'no' || v === 'off') return false;
+  if (v === 'true' || v === '1' || v === 'yes' || v === 'on') return true;
+  return undefined;
+}
+
+function openAIClass(moduleExports: unknown): Record<string, unknown> | undefined {
+  const m = moduleExports as Record<string, unknown> | undefined;
+  const cls = m?.['OpenAI'] ?? m?.['default'] ?? m;
+  return typeof cls === 'function' ? (cls as unknown as Record<string, unknown>) : undefined;
+}
+
+function prototypeAt(root: Record<string, unknown>, path: string[]): Record<string, AnyFn> | undefined {
+  let node: unknown = root;
+  for (const key of path) node = (node as Record<string, unknown> | undefined)?.[key];
+  const proto = (node as { prototype?: unknown } | undefined)?.prototype;
+  return proto && typeof (proto as Record<string, unknown>)['create'] === 'function'
+    ? (proto as Record<string, AnyFn>)
+    : undefined;
+}
+
+/** Adds `stream_options.include_usage` to the caller's body in place; returns the undo. */
+function askForUsage(body: Raw): (() => void) | undefined {
+  const had = Object.hasOwn(body, 'stream_options');
+  const previous = body['stream_options'];
+  if (previous !== undefined && previous !== null && !isObj(previous)) return undefined;
+  if (isObj(previous) && previous['include_usage'] !== undefined) return undefined;
+  // In place, not a copy: the SDK's own helpers key their request observers on this object.
+  body['stream_options'] = { ...(isObj(previous) ? previous : {}), include_usage: true };
+  let undone = false;
+  return () => {
+    if (undone) return;
+    undone = true;
+    if (had) body['stream_options'] = previous;
+    else delete body['stream_options'];
+  };
+}
+
+export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumentationConfig> {
+  declare private genAiMetrics: GenAiMetrics | undefined;
+
+  constructor(config: OpenAIInstrumentationConfig = {}) {
+    super('@burnrate/instrumentation-openai', VERSION, config);
+  }
+
+  protected override _updateMetricInstruments(): void {
+    this.genAiMetrics = new GenAiMetrics(this.meter);
+  }
+
+  protected init() {
+    return new InstrumentationNodeModuleDefinition(
+      'openai',
+      SUPPORTED_VERSIONS,
+      (moduleExports) => this.patch(moduleExports),
+      (moduleExports) => this.unpatch(moduleExports),
+    );
+  }
+
+  /** Patches an already-loaded `openai` module (the hooks call this; tests and bundlers may too). */
+  patch<T>(moduleExports: T): T {
+    try {
+      const root = openAIClass(moduleExports);
+      if (!root) {
+        diag.warn('burnrate: openai module has no OpenAI class; not instrumented');
+        return moduleExports;
+      }
+      for (const [path, endpoint] of TARGETS) {
+        const proto = prototypeAt(root, path);
+        if (!proto || isWrapped(proto['create'])) continue;
+        this._wrap(proto, 'create', (original: AnyFn) => this.wrapCreate(original, endpoint));
+      }
+    } catch (err) {
+      diag.warn(`burnrate: could not instrument openai: ${(err as Error).message}`);
+    }
+    return moduleExports;
+  }
+
+  unpatch<T>(moduleExports: T): void {
+    const root = openAIClass(moduleExports);
+    if (!root) return;
+    for (const [path] of TARGETS) {
+      const proto = prototypeAt(root, path);
+      if (proto && isWrapped(proto['create'])) this._unwrap(proto, 'create');
+    }
+  }
+
+  /** The provider a client talks to (for the budget guard's policies). */
+  private providerOf(sdk: unknown): string {
+    try {
+      const client = (sdk as { _client?: { baseURL?: unknown } } | undefined)?._client;
+      return serverInfo(client?.baseURL, this.getConfig().providerFor).provider;
+    } catch {
+      return 'openai';
+    }
+  }
+
+  private includeUsage(): boolean {
+    return envFlag('BURNRATE_OPENAI_INCLUDE_USAGE') ?? this.getConfig().includeUsage ?? true;
+  }
+
+  private wrapCreate(original: AnyFn, endpoint: Endpoint): AnyFn {
+    const instrumentation = this;
+    const create = function burnrateCreate(this: unknown, ...args: unknown[]) {
+      let call: GenAiCall | undefined;
+      let undo: (() => void) | undefined;
+      let stream = false;
+      const body = args[0];
+      try {
+        if (isObj(body)) {
+          stream = body['stream'] === true;
+          const client = (this as { _client?: { baseURL?: unknown } } | undefined)?._client;
+          const server = serverInfo(client?.baseURL, instrumentation.getConfig().providerFor);
+          call = new GenAiCall({
+            tracer: instrumentation.tracer,
+            metrics: instrumentation.genAiMetrics,
+            start: {
+              operation: endpoint.operation,
+              provider: server.provider,
+              requestModel: typeof body['model'] === 'string' ? body['model'] : undefined,
+              serverAddress: server.serverAddress,
+              serverPort: server.serverPort,
+              stream: endpoint === embeddings ? undefined : stream,
+              attributes: requestAttributes(body),
+            },
+            prompt: endpoint.prefix ? promptShape(body, endpoint.prefix(body)) : undefined,
+          });
+          if (stream && endpoint.includeUsageOption && instrumentation.includeUsage())
+            undo = askForUsage(body);
+        }
+      } catch (err) {
+        diag.warn(`burnrate: could not start openai span: ${(err as Error).message}`);
+      }
+      if (!call) return original.apply(this, args);
+
+      let result: unknown;
+      try {
+        result = context.with(call.ctx, () => original.apply(this, args));
+      } catch (err) {
+        undo?.();
+        call.end({}, err);
+        throw err;
+      }
+      try {
+        instrumentation.observe(result, call, endpoint, body as Raw, stream, undo);
+      } catch (err) {
+        diag.warn(`burnrate: could not observe openai call: ${(err as Error).message}`);
+      }
+      return result;
+    };
+    return function burnrateGuardedCreate(this: unknown, ...args: unknown[]) {
+      if (!getBudgetGuard()) return create.apply(this, args);
+      // The budget guard runs first: a blocked call throws BudgetExceededError before anything is sent.
+      const ctx = guardCallArgs(args, instrumentation.providerOf(this));
+      return context.with(ctx, () => create.apply(this, args));
+    };
+  }
+
+  private observe(
+    result: unknown,
+    call: GenAiCall,
+    endpoint: Endpoint,
+    body: Raw,
+    stream: boolean,
+    undo: (() => void) | undefined,
+  ): void {
+    const estimate = (outputTexts: string[]) => ({ input: endpoint.inputTexts(body), output: outputTexts });
+    const observed = observeApiPromise(result, {
+      onSettled: () => undo?.(),
+      onError: (err) => call.end(stream ? { streamCompleted: false } : {}, err),
+      onUnparsed: () => call.end({}),
+      onData: (data) => {
+        if (stream && isObj(data) && typeof data['iterator'] === 'function') {
+          this.observeStream(data, call, endpoint, body, undo !== undefined, estimate);
+          return;
+        }
+        const { outputTexts, ...end } = endpoint.fromResponse(data, body);
+        call.end({ ...end, estimateFrom: end.usage ? undefined : estimate(outputTexts) });
+      },
+    });
+    if (!observed) {
+      undo?.();
+      diag.warn('burnrate: unknown openai APIPromise shape; call recorded without usage');
+      call.end({});
+    }
+  }
+
+  private observeStream(
+    sdkStream: unknown,
+    call: GenAiCall,
+    endpoint: Endpoint,
+    body: Raw,
+    hideUsageChunk: boolean,
+    estimate: (outputTexts: string[]) => { input: string[]; output: string[] },
+  ): void {
+    const acc: StreamAccumulator =
+      endpoint === responses ? new ResponsesStream(body) : new ChoicesStream(body, hideUsageChunk);
+    const finish = (completed: boolean, error?: unknown) => {
+      const { outputTexts, ...end }: GenAiCallEnd & { outputTexts: string[] } = acc.result();
+      call.end(
+        { ...end, streamCompleted: completed, estimateFrom: end.usage ? undefined : estimate(outputTexts) },
+        error,
+      );
+    };
+    const observed = observeSdkStream(sdkStream, {
+      onChunk: (chunk) => {
+        call.firstChunk();
+        return acc.onChunk(chunk);
+      },
+      onEnd: ({ exhausted, error }) => finish(exhausted && error === undefined && acc.finished, error),
+    });
+    if (!observed) {
+      diag.warn('burnrate: unknown openai Stream shape; call recorded without usage');
+      call.end({ streamCompleted: false });
+    }
+  }
+}

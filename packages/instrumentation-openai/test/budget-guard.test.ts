@@ -1,0 +1,94 @@
+/** The budget guard in front of real openai calls: block before sending, or downgrade the model. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ATTR,
+  BudgetExceededError,
+  installBudgetGuard,
+  uninstallBudgetGuard,
+  withAttribution,
+} from '@burnrate/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, SDKS, startHarness } from './setup.js';
+
+let h: Harness;
+let collector: Server;
+let collectorUrl: string;
+const budget = (name: string, group: string, percent: number) => ({
+  name,
+  group,
+  period_start: '2026-11-01T00:00:00.000Z',
+  period_end: '2026-12-01T00:00:00.000Z',
+  spend_usd: percent,
+  limit_usd: 100,
+  percent,
+  projected_usd: percent,
+  state: percent >= 100 ? 'alert' : 'ok',
+});
+
+beforeAll(async () => {
+  h = await startHarness();
+  // A stand-in for the collector's /api/budgets (the guard only reads this endpoint).
+  collector = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        budgets: [
+          budget('per-user', 'mallory', 120),
+          budget('per-user', 'alice', 10),
+          budget('total', '', 101),
+        ],
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  collectorUrl = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await h.fake.close();
+  await new Promise((resolve) => collector.close(resolve));
+});
+afterEach(() => {
+  uninstallBudgetGuard();
+  h.otel.reset();
+  h.fake.requests.length = 0;
+});
+
+describe.each(SDKS)('$name with the budget guard', (sdk) => {
+  it('blocks an over-budget user before the request is sent', async () => {
+    await installBudgetGuard({
+      collectorUrl,
+      policies: [{ budget: 'per-user', groupBy: 'user.id', action: 'block' }],
+    });
+    const client = h.client(sdk);
+    const ask = () =>
+      client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+    // Thrown synchronously from create(), so no APIPromise exists for a call that was never sent;
+    // `await create()` inside a try/catch sees it exactly like a rejection.
+    expect(() => withAttribution({ userId: 'mallory' }, ask)).toThrow(BudgetExceededError);
+    expect(h.fake.requests).toHaveLength(0);
+    const ok = await withAttribution({ userId: 'alice' }, ask);
+    expect(ok.choices[0].message.content).toBe('Hello world');
+    expect(h.fake.requests).toHaveLength(1);
+  });
+
+  it('downgrades to the cheaper model and records the baseline', async () => {
+    await installBudgetGuard({
+      collectorUrl,
+      policies: [{ budget: 'total', action: 'downgrade', downgradeTo: 'gpt-4o-mini' }],
+    });
+    const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] };
+    await h.client(sdk).chat.completions.create(body);
+    expect(body.model).toBe('gpt-4o'); // the caller's object is untouched
+    expect((h.fake.requests[0]!.body as { model: string }).model).toBe('gpt-4o-mini');
+    const [span] = await h.otel.waitForSpans(1);
+    expect(span!.attributes).toMatchObject({
+      [ATTR.REQUEST_MODEL]: 'gpt-4o-mini',
+      [ATTR.ROUTE_REASON]: 'budget',
+      [ATTR.ROUTE_BASELINE_MODEL]: 'gpt-4o',
+    });
+    expect(span!.attributes[ATTR.ROUTE_BASELINE_COST]).toBeGreaterThan(
+      span!.attributes[ATTR.USAGE_COST] as number,
+    );
+  });
+});

@@ -7,7 +7,7 @@ import { defaultPricer, Pricer } from '@burnrate/core';
 import { Advisor } from './advice/advice.js';
 import { addAdviceRoutes, startAdviceSnapshots } from './advice/api.js';
 import type { Router } from './api/router.js';
-import { buildRouter, createHttpServer } from './api/server.js';
+import { buildRouter, createHttpServer, stopHttpServer } from './api/server.js';
 import { addBudgetRoutes } from './budgets/api.js';
 import { BudgetEngine } from './budgets/engine.js';
 import type { Config } from './config.js';
@@ -213,10 +213,8 @@ export async function startCollector(config: Config, overrides: CollectorOverrid
     budgets,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          server.closeIdleConnections();
-        });
+        // Requests in flight get 10 s to finish (their spans are written below either way).
+        await stopHttpServer(server, 10_000);
         await grpc?.close();
         await budgets.stop();
         stopAdvice();

@@ -1,6 +1,6 @@
 export { type AdviceOptions, type AdviceReport, Advisor, type Opportunity } from './advice/advice.js';
 export { type Handler, Router, sendJson, sendText } from './api/router.js';
-export { buildRouter, createHttpServer, withApiAuth } from './api/server.js';
+export { buildRouter, createHttpServer, stopHttpServer, withApiAuth } from './api/server.js';
 export {
   DIMENSIONS,
   type Dimension,

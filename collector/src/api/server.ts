@@ -70,8 +70,16 @@ export function buildRouter(o: ApiOptions): Router {
   return router;
 }
 
+/** Responses not yet finished, per server: told to close their connection when the server stops. */
+const inFlight = new WeakMap<Server, Set<ServerResponse>>();
+
 export function createHttpServer(router: Router, log: Logger): Server {
-  return createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const open = new Set<ServerResponse>();
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    // A request on a kept-alive connection after stop: answer it, then close the connection.
+    if (!server.listening) res.setHeader('connection', 'close');
+    open.add(res);
+    res.on('close', () => open.delete(res));
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -97,5 +105,27 @@ export function createHttpServer(router: Router, log: Logger): Server {
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     }
+  });
+  inFlight.set(server, open);
+  return server;
+}
+
+/**
+ * Stops the server without waiting on clients: no new connections; requests in flight finish and their
+ * connections close (exporters sending back to back on keep-alive connections would otherwise hold the
+ * server open forever); whatever is still open after `graceMs` is cut.
+ */
+export function stopHttpServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    cut.unref();
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    for (const res of inFlight.get(server) ?? []) {
+      if (!res.headersSent) res.setHeader('connection', 'close');
+    }
+    server.closeIdleConnections();
   });
 }

@@ -53,18 +53,26 @@ export class Spool {
     if (this.bytes + data.length > this.maxBytes) {
       throw new SpoolFullError(`spool full (${this.bytes} of ${this.maxBytes} bytes used)`);
     }
+    // Reserved before the first await: concurrent writes each see the others' bytes, so together they
+    // cannot pass the limit.
+    this.bytes += data.length;
     const name = `${Date.now().toString().padStart(15, '0')}-${(this.seq++).toString().padStart(6, '0')}-${batch.id}.json`;
     const tmp = join(this.dir, `${name}.tmp`);
-    const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, join(this.dir, name));
+    } catch (err) {
+      this.bytes -= data.length;
+      await rm(tmp, { force: true }).catch(() => {});
+      throw err;
     }
-    await rename(tmp, join(this.dir, name));
     this.files.set(name, data.length);
-    this.bytes += data.length;
   }
 
   /** Spooled batches, oldest first. */

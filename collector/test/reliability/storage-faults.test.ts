@@ -117,18 +117,34 @@ function startLoad(c: Collector, service: string, clients: number, spans: number
     }
   };
   const running = Array.from({ length: clients }, one);
+  // Safe to call twice (the test body, then its cleanup); a client's failed assertion is rethrown.
   load.stop = async () => {
     stopping = true;
-    await Promise.all(running);
+    const settled = await Promise.allSettled(running);
     clearInterval(sampler);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   };
   return load;
 }
 
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+/** The collector's state, for the message of a wait that timed out. */
+function state(c: Collector, load?: Load): string {
+  const spool = c.writer['o'].spool!;
+  const statuses = load ? JSON.stringify(Object.fromEntries(load.statuses)) : '-';
+  return `healthy=${c.writer.storageHealthy} depth=${c.writer.depth} spool=${spool.count} batches/${spool.sizeBytes} B acked=${load?.acked.size ?? '-'} statuses=${statuses}`;
+}
+
+async function until(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+  describeState: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for ${what}: ${describeState()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -186,13 +202,12 @@ describe('storage faults under load', () => {
         rssPeak = Math.max(rssPeak, m.rss);
         heapPeak = Math.max(heapPeak, m.heapUsed);
       }, 50);
+      let load: Load | undefined;
       try {
-        const load = startLoad(c, 'faults', 6, 50, 20);
+        const l = startLoad(c, 'faults', 6, 50, 20);
+        load = l;
         const progress = setInterval(() => {
-          if (process.env['FAULT_DEBUG'])
-            console.log(
-              `progress ${sink.mode} depth=${c.writer.depth} spool=${c.writer['o'].spool!.count} healthy=${c.writer.storageHealthy} acked=${load.acked.size} ${JSON.stringify(Object.fromEntries(load.statuses))}`,
-            );
+          if (process.env['FAULT_DEBUG']) console.log(`progress ${sink.mode} ${state(c, l)}`);
         }, 1000);
         await phase(1000);
         sink.mode = 'slow';
@@ -208,6 +223,7 @@ describe('storage faults under load', () => {
           () => c.writer.storageHealthy && c.writer['o'].spool!.count === 0,
           60_000 * SCALE,
           'recovery',
+          () => state(c, l),
         );
         // Recovered by itself: new spans go straight to ClickHouse, not to the spool.
         const spooledBefore = c.metrics.value('burnrate_spans_spooled_total');
@@ -248,6 +264,7 @@ describe('storage faults under load', () => {
         expect(heapPeak - heapStart).toBeLessThan(256 * 2 ** 20);
       } finally {
         clearInterval(rssSampler);
+        await load?.stop().catch(() => {});
         await c.close();
       }
     },
@@ -262,16 +279,24 @@ describe('storage faults under load', () => {
       'writer:\n  batch_spans: 100\n  flush_interval_ms: 10\n  insert_attempts: 1\n  replay_interval_ms: 100\n  spool_max_bytes: 200000\n',
       { wrapSink: (s) => (sink = new ScheduledSink(s)) },
     );
+    let load: Load | undefined;
     try {
       sink.mode = 'down';
-      const load = startLoad(c, 'spool-full', 4, 25);
-      await until(() => (load.statuses.get(503) ?? 0) > 5, 60_000, '503 answers');
+      load = startLoad(c, 'spool-full', 4, 25);
+      const l = load;
+      const now = () => state(c, l);
+      await until(() => (l.statuses.get(503) ?? 0) > 5, 60_000, '503 answers', now);
       expect(c.writer['o'].spool!.sizeBytes).toBeLessThanOrEqual(200_000);
       expect([...load.retryAfter].every((s) => Number(s) >= 1)).toBe(true);
       sink.mode = 'ok';
-      await until(() => c.writer.storageHealthy && c.writer['o'].spool!.count === 0, 120_000, 'recovery');
+      await until(
+        () => c.writer.storageHealthy && c.writer['o'].spool!.count === 0,
+        120_000,
+        'recovery',
+        now,
+      );
       const okBefore = load.statuses.get(200) ?? 0;
-      await until(() => (load.statuses.get(200) ?? 0) > okBefore + 10, 60_000, 'accepted again');
+      await until(() => (l.statuses.get(200) ?? 0) > okBefore + 10, 60_000, 'accepted again', now);
       await load.stop();
       await c.writer.drain();
       const r = await verifyStored(c, 'spool-full', load.acked);
@@ -283,6 +308,7 @@ describe('storage faults under load', () => {
       expect(r.spend).toBe(r.stored);
       expect(r.rollup).toBe(r.stored);
     } finally {
+      await load?.stop().catch(() => {});
       await c.close();
     }
   }, 300_000); // generous: CI machines are shared and the embedded engine competes for 2 cores
@@ -294,28 +320,52 @@ describe('storage faults under load', () => {
       'writer:\n  batch_spans: 50\n  flush_interval_ms: 10\n  insert_attempts: 1\n  replay_interval_ms: 50\n',
       { wrapSink: (s) => (sink = new ScheduledSink(s)) },
     );
+    const loads: Load[] = [];
     try {
       sink.mode = 'down';
       const load = startLoad(c, 'recover', 4, 50);
-      await until(() => c.writer['o'].spool!.count >= 30, 30_000, '30 spooled batches');
+      loads.push(load);
+      await until(
+        () => c.writer['o'].spool!.count >= 30,
+        30_000,
+        '30 spooled batches',
+        () => state(c, load),
+      );
       await load.stop();
-      // ClickHouse is back, but slow: replaying 30 batches takes several seconds.
+      // ClickHouse is back, but slow: replaying 30 batches takes 9 s or more.
       sink.mode = 'slow';
-      sink.slowMs = 150;
-      await until(() => c.metrics.value('burnrate_spans_replayed_total') > 0, 30_000, 'first replayed batch');
+      sink.slowMs = 300;
+      await until(
+        () => c.metrics.value('burnrate_spans_replayed_total') > 0,
+        30_000,
+        'first replayed batch',
+        () => state(c),
+      );
       const spooled = c.metrics.value('burnrate_spans_spooled_total');
       const more = startLoad(c, 'recover', 2, 50);
-      await until(() => more.acked.size >= 200, 30_000, 'new spans acknowledged');
+      loads.push(more);
+      await until(
+        () => more.acked.size >= 200,
+        30_000,
+        'new spans acknowledged',
+        () => state(c, more),
+      );
       await more.stop();
       // Before the fix, every new batch went to the spool until the whole backlog was replayed.
       expect(c.metrics.value('burnrate_spans_spooled_total')).toBe(spooled);
       expect(c.writer['o'].spool!.count).toBeGreaterThan(0);
-      await until(() => c.writer['o'].spool!.count === 0, 60_000, 'spool drained');
+      await until(
+        () => c.writer['o'].spool!.count === 0,
+        60_000,
+        'spool drained',
+        () => state(c),
+      );
       const r = await verifyStored(c, 'recover', new Set([...load.acked, ...more.acked]));
       expect(r.lost).toBe(0);
       expect(r.duplicates).toBe(0);
       expect(r.rollup).toBe(r.stored);
     } finally {
+      for (const l of loads) await l.stop().catch(() => {});
       await c.close();
     }
   }, 120_000);

@@ -117,6 +117,44 @@ for (const at of [0, 1]) {
     server: true,
   });
 }
+// One app cache serves every feature: F3 sent by faq, then by help 5 min later (help's call repeats).
+for (const [feature, at] of [
+  ['faq', 400],
+  ['help', 405],
+] as const) {
+  add({
+    feature,
+    model: 'gpt-4o-mini',
+    at: t0 + at * min,
+    input: 800,
+    output: 100,
+    cost: 0.003,
+    fp: 'F3',
+    maxTokens: 200,
+    server: true,
+  });
+}
+// A provider caches per model, whichever feature sends the prefix: P4 from support then triage on
+// claude-sonnet-4-5 (a run of two: one write, one repeat), then on claude-haiku-4-5 (its own model: no repeat).
+for (const [feature, model, at] of [
+  ['support', 'claude-sonnet-4-5', 500],
+  ['triage', 'claude-sonnet-4-5', 502],
+  ['triage', 'claude-haiku-4-5', 503],
+] as const) {
+  add({
+    feature,
+    model,
+    provider: 'anthropic',
+    at: t0 + at * min,
+    input: 6000,
+    output: 400,
+    cost: 0.03,
+    prefix: 'P4',
+    prefixTokens: 5000,
+    maxTokens: 1000,
+    server: true,
+  });
+}
 // classify: ten short calls on gpt-4o (routing candidates) and one long-output call (not a candidate).
 for (let i = 0; i < 10; i++) {
   add({
@@ -334,18 +372,30 @@ describe('savings advisor', () => {
 
   it('exact cache: the cost of requests repeated within the TTL', () => {
     const o = lever('exact_cache')!;
-    expect(o.saved_usd).toBeCloseTo(2 * 0.002, 9);
-    expect(o.requests).toBe(2);
-    expect(o.features).toEqual(['faq']);
-    expect(o.monthly_usd).toBeCloseTo(30 * 2 * 0.002, 9);
+    expect(o.saved_usd).toBeCloseTo(2 * 0.002 + 0.003, 9);
+    expect(o.requests).toBe(3);
+    expect(o.features).toEqual(['faq', 'help']);
+    expect(o.lines.map((l) => [l.feature, l.requests])).toEqual([
+      ['faq', 2],
+      ['help', 1],
+    ]);
+    expect(o.monthly_usd).toBeCloseTo(30 * (2 * 0.002 + 0.003), 9);
   });
 
   it('provider prompt cache: repeated long prefixes at the cache-read rate, minus the write premium', () => {
     const o = lever('provider_prompt_cache')!;
-    const expected = (2 * 5000 * (3 - 0.3)) / M - (1 * 5000 * (3.75 - 3)) / M;
-    expect(o.saved_usd).toBeCloseTo(expected, 9);
-    expect(o.requests).toBe(2);
+    const read = (5000 * (3 - 0.3)) / M; // saved per repeat
+    const write = (5000 * (3.75 - 3)) / M; // premium per run
+    // P1: two repeats, one run (support); P4 on sonnet: one run started by support, repeated by triage.
+    expect(o.saved_usd).toBeCloseTo(3 * read - 2 * write, 9);
+    expect(o.requests).toBe(3);
     expect(o.models).toEqual(['claude-sonnet-4-5']);
+    expect(o.lines.map((l) => [l.feature, l.requests])).toEqual([
+      ['support', 2],
+      ['triage', 1],
+    ]);
+    expect(o.lines[0]!.saved_usd).toBeCloseTo(2 * read - 2 * write, 9);
+    expect(o.lines[1]!.saved_usd).toBeCloseTo(read, 9);
   });
 
   it('model routing: short gpt-4o calls re-priced on gpt-4o-mini', () => {

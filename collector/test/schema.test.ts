@@ -10,8 +10,26 @@ describe('cluster mode DDL', () => {
   });
   const all = [s.createDatabase(), s.migrationsTable(), ...MIGRATIONS.flatMap((m) => m.statements(s))];
 
-  it('runs every statement ON CLUSTER', () => {
-    for (const sql of all) expect(sql).toContain('ON CLUSTER `prod`');
+  it('runs every DDL statement ON CLUSTER', () => {
+    const ddl = all.filter((sql) => !sql.startsWith('INSERT'));
+    for (const sql of ddl) expect(sql).toContain('ON CLUSTER `prod`');
+    // The advisor call tables' one-time backfill is the only DML, run once through the Distributed tables.
+    expect(all.filter((sql) => sql.startsWith('INSERT')).map((sql) => sql.split(' ')[2])).toEqual([
+      '`burnrate`.`genai_prompt_calls`',
+      '`burnrate`.`genai_prefix_calls`',
+    ]);
+  });
+
+  it('shards the advisor call tables by fingerprint, so one shard sees all calls of a request', () => {
+    const sql = MIGRATIONS.find((m) => m.version === 9)!
+      .statements(s)
+      .join('\n');
+    expect(sql).toContain('Distributed(`prod`, `burnrate`, `genai_prompt_calls_local`, fingerprint)');
+    expect(sql).toContain('Distributed(`prod`, `burnrate`, `genai_prefix_calls_local`, prefix)');
+    // Views read the local spend table and write through the Distributed table (not shard-locally).
+    expect(sql).toMatch(
+      /TO `burnrate`.`genai_prompt_calls`\nAS SELECT[\s\S]*FROM `burnrate`.`genai_spend_local`/,
+    );
   });
 
   it('stores data in Replicated tables named _local behind Distributed tables', () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeSpan } from '../src/normalize/index.js';
 import { openClickHouse, type StoreHandle } from '../src/store/client.js';
 import { migrate } from '../src/store/migrations.js';
-import { SchemaBuilder } from '../src/store/schema.js';
+import { MIGRATIONS, SchemaBuilder } from '../src/store/schema.js';
 import { ClickHouseSink } from '../src/store/sink.js';
 import { makeSpan, rows, tempDir } from './helpers.js';
 
@@ -23,7 +23,7 @@ afterAll(async () => {
 describe('schema and migrations', () => {
   it('creates every table once, records versions, and is idempotent', async () => {
     const first = await migrate(store.client, schema);
-    expect(first.applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(first.applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const second = await migrate(store.client, schema);
     expect(second.applied).toEqual([]);
     const tables = await rows<{ name: string }>(
@@ -33,6 +33,10 @@ describe('schema and migrations', () => {
     expect(tables.map((t) => t.name)).toEqual([
       'budget_alerts',
       'budget_state',
+      'genai_prefix_calls',
+      'genai_prefix_calls_mv',
+      'genai_prompt_calls',
+      'genai_prompt_calls_mv',
       'genai_spend',
       'genai_spend_1m',
       'genai_spend_1m_mv',
@@ -46,7 +50,7 @@ describe('schema and migrations', () => {
       store.client,
       'SELECT version FROM burnrate.schema_migrations FINAL ORDER BY version',
     );
-    expect(versions.map((v) => Number(v.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(versions.map((v) => Number(v.version))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('otel_traces has the contrib exporter columns, in order, with their types', async () => {
@@ -96,11 +100,51 @@ describe('schema and migrations', () => {
       "SELECT create_table_query AS q FROM system.tables WHERE database = 'burnrate' AND name = 'genai_spend'",
     );
     expect(after[0]!.q).toContain('toIntervalDay(90)');
+    // The advisor's call tables are copies of genai_spend: they keep its retention.
+    const calls = await rows<{ q: string }>(
+      store.client,
+      "SELECT create_table_query AS q FROM system.tables WHERE database = 'burnrate' AND name IN ('genai_prompt_calls', 'genai_prefix_calls')",
+    );
+    expect(calls).toHaveLength(2);
+    for (const c of calls) expect(c.q).toContain('toIntervalDay(90)');
     const rollup = await rows<{ q: string }>(
       store.client,
       "SELECT create_table_query AS q FROM system.tables WHERE database = 'burnrate' AND name = 'genai_spend_1m'",
     );
     expect(rollup[0]!.q).not.toContain('TTL');
+  });
+});
+
+describe('advisor call tables (migration 9)', () => {
+  it('are backfilled from spans stored before the migration, then fed by their views', async () => {
+    const db = new SchemaBuilder({ database: 'backfill', retention: { traces: 0, spend: 0, rollups: 0 } });
+    await migrate(
+      store.client,
+      db,
+      MIGRATIONS.filter((m) => m.version < 9),
+    );
+    const insert = (trace: string, fp: string, prefix: string, prefixTokens: number, status = 'Unset') =>
+      store.client.command({
+        query: `INSERT INTO backfill.genai_spend (timestamp, trace_id, span_id, provider, model, feature, cost_usd,
+            prompt_fingerprint, prefix_fingerprint, prefix_tokens, status_code)
+          VALUES (now64(9), '${trace}', '01', 'openai', 'gpt-4o', 'faq', 0.01, '${fp}', '${prefix}', ${prefixTokens}, '${status}')`,
+      });
+    await insert('a1', 'f1', 'p1', 2000);
+    await insert('a2', 'f1', 'p1', 500); // prefix too short for any provider's cache
+    await insert('a3', '', '', 0); // no fingerprints (another instrumentation)
+    await insert('a4', 'f2', 'p2', 3000, 'Error'); // failed calls are not levers' business
+    const before = await migrate(store.client, db);
+    expect(before.applied).toEqual([9]);
+    await insert('b1', 'f1', 'p1', 2000); // after the migration: through the views
+    const count = async (table: string) =>
+      Number((await rows<{ n: string }>(store.client, `SELECT count() AS n FROM backfill.${table}`))[0]!.n);
+    expect(await count('genai_prompt_calls')).toBe(3);
+    expect(await count('genai_prefix_calls')).toBe(2);
+    const fp = await rows<{ same: number }>(
+      store.client,
+      'SELECT uniqExact(fingerprint) = 1 AS same FROM backfill.genai_prompt_calls',
+    );
+    expect(Number(fp[0]!.same)).toBe(1);
   });
 });
 

@@ -1,5 +1,6 @@
 /** Applies the versioned schema migrations and the configured retention (TTL). */
 import type { ClickHouseClient } from '@clickhouse/client';
+import { PREFIX_CALLS, PROMPT_CALLS } from '../advice/schema.js';
 import { MIGRATIONS, type Migration, type SchemaBuilder, TABLES } from './schema.js';
 
 export interface MigrationReport {
@@ -68,6 +69,8 @@ export async function applyRetention(client: ClickHouseClient, schema: SchemaBui
     { table: TABLES.traceIdTs, column: 'toDateTime(Start)', days: r.traces },
     { table: TABLES.spend, column: 'toDateTime(timestamp)', days: r.spend },
     { table: TABLES.spend1m, column: 'minute', days: r.rollups },
+    { table: PROMPT_CALLS, column: 'toDateTime(timestamp)', days: r.spend },
+    { table: PREFIX_CALLS, column: 'toDateTime(timestamp)', days: r.spend },
   ];
   for (const t of targets) {
     const name = schema.clustered ? `${t.table}_local` : t.table;

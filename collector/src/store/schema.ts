@@ -18,6 +18,7 @@
  * shard-locally (local source -> local target).
  */
 
+import { advisorCallTables } from '../advice/schema.js';
 import { adviceTable } from '../advice/store.js';
 import { budgetAlertsTable, budgetStateTable } from '../budgets/schema.js';
 
@@ -389,4 +390,9 @@ export const MIGRATIONS: Migration[] = [
     statements: (s) => s.spendAdvisorColumns(),
   },
   { version: 8, name: 'savings_advice', statements: adviceTable },
+  {
+    version: 9,
+    name: 'genai_prompt_calls, genai_prefix_calls (advisor repeat levers) + views + backfill',
+    statements: advisorCallTables,
+  },
 ];

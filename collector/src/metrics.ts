@@ -103,6 +103,7 @@ export const M = {
   spendRows: 'burnrate_genai_spans_written_total',
   spooled: 'burnrate_spans_spooled_total',
   replayed: 'burnrate_spans_replayed_total',
+  refused: 'burnrate_spans_refused_total',
   insertErrors: 'burnrate_insert_errors_total',
   insertLatency: 'burnrate_insert_duration_seconds',
   queueDepth: 'burnrate_queue_spans',
@@ -122,6 +123,7 @@ export function createMetrics(): Metrics {
   m.counter(M.spendRows, 'GenAI spans written to genai_spend.');
   m.counter(M.spooled, 'Spans written to the on-disk spool because ClickHouse was unreachable.');
   m.counter(M.replayed, 'Spooled spans replayed into ClickHouse.');
+  m.counter(M.refused, "Rows ClickHouse refused for their data, kept in the spool's bad/ folder.");
   m.counter(M.insertErrors, 'Failed ClickHouse insert attempts.');
   m.histogram(M.insertLatency, 'ClickHouse insert latency per batch.');
   m.counter(M.forwarded, 'Spans forwarded over OTLP.');

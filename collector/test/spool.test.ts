@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Batch } from '../src/store/batch.js';
+import { halves, refusedForData } from '../src/store/refusal.js';
 import { Spool, SpoolFullError } from '../src/store/spool.js';
 import { tempDir } from './helpers.js';
 
@@ -39,5 +40,29 @@ describe('spool', () => {
     await spool.write(batch('00000000-0000-0000-0000-000000000003'));
     expect(spool.count).toBe(2);
     expect(spool.sizeBytes).toBe(size * 2);
+  });
+});
+
+describe('refused batches', () => {
+  const b: Batch = { id: 'b', traces: ['t1', 't2', 't3'] as never[], spend: ['s1', 's2'] as never[] };
+
+  it('split in two by rows across both tables, the same way every time', () => {
+    const [x, y] = halves(b);
+    expect(x).toEqual({ id: 'b-0', traces: ['t1', 't2', 't3'], spend: [] });
+    expect(y).toEqual({ id: 'b-1', traces: [], spend: ['s1', 's2'] });
+    expect(halves(y)).toEqual([
+      { id: 'b-1-0', traces: [], spend: ['s1'] },
+      { id: 'b-1-1', traces: [], spend: ['s2'] },
+    ]);
+    expect(halves(b)).toEqual([x, y]);
+  });
+
+  it('only data errors are set aside; unavailability is retried and spooled', () => {
+    expect(refusedForData({ type: 'CANNOT_PARSE_INPUT_ASSERTION_FAILED' })).toBe(true);
+    expect(refusedForData({ type: 'TYPE_MISMATCH' })).toBe(true);
+    expect(refusedForData({ type: 'TOO_MANY_PARTS' })).toBe(false);
+    expect(refusedForData({ type: 'UNKNOWN_TABLE' })).toBe(false);
+    expect(refusedForData(new Error('connect ECONNREFUSED'))).toBe(false);
+    expect(refusedForData(undefined)).toBe(false);
   });
 });

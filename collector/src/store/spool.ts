@@ -8,6 +8,16 @@ import { open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch } from './batch.js';
 
+async function writeDurably(path: string, data: Buffer): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export class SpoolFullError extends Error {
   override name = 'SpoolFullError';
 }
@@ -59,13 +69,7 @@ export class Spool {
     const name = `${Date.now().toString().padStart(15, '0')}-${(this.seq++).toString().padStart(6, '0')}-${batch.id}.json`;
     const tmp = join(this.dir, `${name}.tmp`);
     try {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeDurably(tmp, data);
       await rename(tmp, join(this.dir, name));
     } catch (err) {
       this.bytes -= data.length;
@@ -92,6 +96,14 @@ export class Spool {
       if (err.code !== 'ENOENT') throw err;
     });
     if (this.files.delete(entry.file)) this.bytes -= entry.bytes;
+  }
+
+  /** Keeps rows ClickHouse refused in `bad/`, with the error (for inspection; never replayed). */
+  async reject(batch: Batch, error: string): Promise<void> {
+    const bad = join(this.dir, 'bad');
+    mkdirSync(bad, { recursive: true });
+    const name = `${Date.now().toString().padStart(15, '0')}-${batch.id}.refused.json`;
+    await writeDurably(join(bad, name), Buffer.from(`${JSON.stringify({ error, batch })}\n`));
   }
 
   /** Moves an unreadable file aside (kept for inspection, no longer replayed). */

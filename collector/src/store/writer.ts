@@ -6,12 +6,16 @@
  *
  * While ClickHouse is down the writer goes straight to the spool (no per-batch retry delay) and a
  * replayer probes ClickHouse, replaying spooled batches oldest first once it answers again.
+ *
+ * A batch ClickHouse refuses for its data (not for being down) is split until the refused rows are
+ * alone; those are kept in the spool's `bad/` folder with the error, the rest is stored.
  */
 import { randomUUID } from 'node:crypto';
 import { type Logger, noopLogger } from '../log.js';
 import { M, type Metrics } from '../metrics.js';
 import type { NormalizedSpan } from '../normalize/index.js';
 import type { Batch, BatchSink } from './batch.js';
+import { batchRows, halves, refusedForData } from './refusal.js';
 import { type Spool, SpoolFullError } from './spool.js';
 
 export class QueueFullError extends Error {
@@ -174,7 +178,8 @@ export class Writer {
   private async store(batch: Batch): Promise<void> {
     // Healthy, or unhealthy with nothing spooled (no replay to wait for): try ClickHouse first.
     if (this.healthy || !this.o.spool || this.o.spool.count === 0) {
-      const err = await this.insertWithRetry(batch);
+      let err = await this.insertWithRetry(batch);
+      if (err && refusedForData(err) && this.o.spool) err = await this.setAsideRefused(batch, err);
       if (!err) {
         this.healthy = true;
         return;
@@ -218,9 +223,39 @@ export class Writer {
         lastErr = err as Error;
         this.o.metrics.inc(M.insertErrors);
         this.log.warn(`insert of batch ${batch.id} failed (attempt ${attempt + 1}): ${lastErr.message}`);
+        // The same rows are refused every time: no point waiting to try again.
+        if (refusedForData(err)) break;
       }
     }
     return lastErr;
+  }
+
+  /**
+   * Stores what ClickHouse accepts of a batch it refused for its data: halves are inserted in turn, a
+   * refused half is split again, and a single refused row goes to the spool's `bad/` folder with the
+   * error (kept for inspection, counted in burnrate_spans_refused_total). Returns an error only when
+   * ClickHouse failed otherwise meanwhile (unavailable): the whole batch is then spooled, and its replay
+   * splits the same way with the same deduplication tokens, so nothing is stored twice.
+   */
+  private async setAsideRefused(batch: Batch, refused: Error): Promise<Error | undefined> {
+    if (batchRows(batch) <= 1) {
+      await this.o.spool!.reject(batch, refused.message);
+      this.o.metrics.inc(M.refused, Math.max(batch.traces.length, 1));
+      this.log.error(
+        `ClickHouse refused a row of batch ${batch.id}; kept in ${this.o.spool!.dir}/bad: ${refused.message.split('\n')[0]}`,
+      );
+      return undefined;
+    }
+    for (const half of halves(batch)) {
+      try {
+        await this.insertOnce(half);
+      } catch (err) {
+        if (!refusedForData(err)) return err as Error;
+        const failed = await this.setAsideRefused(half, err as Error);
+        if (failed) return failed;
+      }
+    }
+    return undefined;
   }
 
   private markUnhealthy(err: Error): void {
@@ -266,7 +301,15 @@ export class Writer {
       }
       try {
         await this.insertOnce(batch);
-      } catch (err) {
+      } catch (first) {
+        const err = refusedForData(first)
+          ? await this.setAsideRefused(batch, first as Error)
+          : (first as Error);
+        if (!err) {
+          await spool.remove(entry);
+          this.o.metrics.inc(M.replayed, batch.traces.length);
+          continue;
+        }
         this.o.metrics.inc(M.insertErrors);
         this.healthy = false;
         this.replayBackoff = Math.min(this.replayBackoff * 2, 8);

@@ -40,7 +40,7 @@ try {
         hex(cityHash64(cityHash64(number, 5) % 1000000)), hex(cityHash64(number % 5000)), 1500 + (number % 5000) % 3000,
         if(number % 20 < 5, 0, 1024), number % 7 = 0, 'Unset'
       FROM numbers(${spans})`,
-    clickhouse_settings: { max_insert_threads: 2 },
+    clickhouse_settings: { max_insert_threads: '2' },
   });
   await store.client.command({
     query: `INSERT INTO burnrate.otel_traces (Timestamp, TraceId, SpanId, SpanName, SpanKind, ServiceName)

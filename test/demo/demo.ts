@@ -65,6 +65,8 @@ function lastUserText(body: Record<string, unknown>): string {
 
 /** The fake's answer to a scenario call: its usage in the provider's own format, and a reply. */
 function behaviourFor(call: Call, anthropic: boolean, reply?: string): Behaviour {
+  if (!call.usage)
+    throw new Error(`demo scenario: ${call.feature} call "${call.prompt}" has no usage to answer with`);
   const u: NormUsage = call.usage;
   const content = (reply ?? REPLIES[call.feature] ?? 'ok').split(/(?<= )/);
   if (anthropic) {
@@ -115,7 +117,7 @@ function expectedCost(call: Call, hit: boolean): number {
   const u: NormUsage = call.usage;
   const price = defaultPricer().price({
     provider: call.provider,
-    model: call.kind === 'triage' ? triageModel(call.prompt) : call.model,
+    model: call.model ?? triageModel(call.prompt),
     usage: usageOf({
       inputTokens: u.input,
       outputTokens: u.output,

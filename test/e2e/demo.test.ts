@@ -111,7 +111,7 @@ function expected() {
   const savings = { prompt: 0, app: 0, routing: 0, batch: 0, total: 0 };
   const kbAnswered = new Map<string, { model: string; usage: any }>();
   for (const call of allCalls()) {
-    let model: string = call.model;
+    let model: string = call.model ?? triageModel(call.prompt);
     let row: Row;
     if (call.kind === 'kb' && !call.usage) {
       // A cache hit: a zero-cost span; what it saved is the answered call's list price.
@@ -122,24 +122,26 @@ function expected() {
         input: answered.usage.input,
         output: answered.usage.output,
       });
-    } else {
-      if (call.kind === 'triage') model = triageModel(call.prompt);
+    } else if (call.usage) {
+      const usage = call.usage;
       const tier = call.kind === 'batch' ? 'batch' : 'standard';
-      const cost = price(call.provider, model, call.usage, tier);
+      const cost = price(call.provider, model, usage, tier);
       row = {
         cost,
         requests: 1,
-        input: call.usage.input,
-        output: call.usage.output,
-        cacheRead: call.usage.cacheRead ?? 0,
+        input: usage.input,
+        output: usage.output,
+        cacheRead: usage.cacheRead ?? 0,
       };
-      if (call.usage.cacheRead) {
-        savings.prompt += price(call.provider, model, { ...call.usage, cacheRead: 0 }, tier) - cost;
+      if (usage.cacheRead) {
+        savings.prompt += price(call.provider, model, { ...usage, cacheRead: 0 }, tier) - cost;
       }
       if (call.kind === 'triage') savings.routing += price('openai', 'gpt-4o', call.usage) - cost;
       if (call.kind === 'batch') savings.batch += cost / DEFAULT_TIER_MULTIPLIERS.batch - cost;
       if (call.kind === 'kb') kbAnswered.set(call.prompt, { model: DATED[model]!, usage: call.usage });
       if (call.provider === 'openai') model = DATED[model]!;
+    } else {
+      throw new Error(`scenario call "${call.prompt}" has no usage and is not a cached kb answer`);
     }
     add(byFeature, call.feature, row);
     add(byModel, model, row);

@@ -21,6 +21,8 @@ let hookUrl: string;
 let failingUrl: string;
 const received: Array<{ body: any; headers: IncomingHttpHeaders; raw: string }> = [];
 const SECRET = 'a-webhook-secret-of-some-length';
+/** While true, the `flaky` channel's endpoint answers 500. */
+let flakyDown = false;
 
 let db = 0;
 /** A fresh database per test: one embedded store per process, isolated data per test. */
@@ -54,7 +56,7 @@ async function spend(
   });
 }
 
-function engine(schema: SchemaBuilder, raw: unknown, now: Date) {
+function engine(schema: SchemaBuilder, raw: unknown, now: Date, redeliverIntervalMs?: number) {
   return new BudgetEngine({
     client: store.client,
     schema,
@@ -62,6 +64,7 @@ function engine(schema: SchemaBuilder, raw: unknown, now: Date) {
     log: noopLogger,
     now: () => now,
     retryBackoffMs: 5,
+    ...(redeliverIntervalMs === undefined ? {} : { redeliverIntervalMs }),
   });
 }
 
@@ -71,7 +74,7 @@ beforeAll(async () => {
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
-      if (req.url === '/fail') {
+      if (req.url === '/fail' || (req.url === '/flaky' && flakyDown)) {
         res.writeHead(500).end();
         return;
       }
@@ -93,6 +96,7 @@ afterAll(async () => {
 const channels = () => ({
   hook: { type: 'webhook', url: hookUrl, secret: SECRET },
   broken: { type: 'webhook', url: failingUrl, retries: 1 },
+  flaky: { type: 'webhook', url: failingUrl.replace('/fail', '/flaky'), retries: 1 },
 });
 
 describe('budget engine', () => {
@@ -201,6 +205,47 @@ describe('budget engine', () => {
     expect(new Set(hundred.map((r) => r.body.id)).size).toBe(1); // receivers dedupe on id
     await engine(schema, config, dayNow).evaluate();
     expect(received.filter((r) => r.body.threshold === 1)).toHaveLength(hundred.length);
+  });
+
+  it('a channel that missed an alert gets it on a later evaluation, once; the others do not get it twice', async () => {
+    received.length = 0;
+    const schema = await freshSchema();
+    const config = {
+      budgets: [{ name: 'daily', limit_usd: 1, period: 'day', thresholds: [1], notify: ['hook', 'flaky'] }],
+      channels: channels(),
+    };
+    await spend(schema, [{ at: '2026-11-15T23:10:00Z', cost: 1.5 }]);
+    const dayNow = new Date('2026-11-15T23:30:00Z');
+    const e = engine(schema, config, dayNow, 200);
+    flakyDown = true;
+    try {
+      await e.evaluate();
+      expect(received).toHaveLength(1); // hook got it; flaky's endpoint is down
+      let [alert] = await e.store.alerts(new Date(0), new Date(Date.now() + 60_000));
+      expect(alert).toMatchObject({ channels: ['hook'], failed_channels: ['flaky'] });
+      // Still down on the next evaluation (after the retry interval): tried again, not given up.
+      await new Promise((r) => setTimeout(r, 250));
+      await e.evaluate();
+      [alert] = await e.store.alerts(new Date(0), new Date(Date.now() + 60_000));
+      expect(alert).toMatchObject({ channels: ['hook'], failed_channels: ['flaky'] });
+      flakyDown = false;
+      // Within the retry interval: not yet.
+      await e.evaluate();
+      expect(received).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 250));
+      await e.evaluate();
+      expect(received).toHaveLength(2); // flaky got it now; hook was not sent it twice
+      expect(received[1]!.body.id).toBe(received[0]!.body.id);
+      [alert] = await e.store.alerts(new Date(0), new Date(Date.now() + 60_000));
+      expect(alert).toMatchObject({ channels: ['hook', 'flaky'], failed_channels: [] });
+      // Delivered everywhere: later evaluations (and a restarted collector) leave it alone.
+      await new Promise((r) => setTimeout(r, 250));
+      await e.evaluate();
+      await engine(schema, config, dayNow, 0).evaluate();
+      expect(received).toHaveLength(2);
+    } finally {
+      flakyDown = false;
+    }
   });
 
   it('a group_by rule alerts only for the user who overspent, within its filter', async () => {

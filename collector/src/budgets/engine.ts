@@ -23,8 +23,13 @@ export interface BudgetEngineOptions {
   pokeDelayMs?: number;
   /** Base delay of channel retries. */
   retryBackoffMs?: number;
+  /** An alert a channel missed is tried again on evaluations at least this far apart (default 60 s). */
+  redeliverIntervalMs?: number;
   fetch?: typeof fetch;
 }
+
+/** How long an alert a channel missed keeps being retried. */
+const REDELIVER_FOR_MS = 86_400_000;
 
 export class BudgetEngine {
   readonly store: BudgetStore;
@@ -114,6 +119,7 @@ export class BudgetEngine {
         }
       }
     }
+    await this.redeliver();
     states.sort((a, b) => a.name.localeCompare(b.name) || b.spend_usd - a.spend_usd);
     this.latestStates = states;
     await this.persistStates(states, now);
@@ -147,6 +153,42 @@ export class BudgetEngine {
       `budget ${alert.budget}${alert.group ? ` [${alert.group}]` : ''} ${alert.event} ${Math.round(alert.threshold * 100)}%: ` +
         `$${alert.spend_usd.toFixed(2)} of $${alert.limit_usd} -> ${sent.join(', ') || 'no channel'}`,
     );
+  }
+
+  /**
+   * Tries the channels an alert missed again (a webhook down, Slack answering 500), on evaluations at
+   * least `redeliverIntervalMs` apart, for a day after the alert. Only the channels that missed it are
+   * sent it, with the same id; whichever replica sees it due first sends it (receivers dedupe on id).
+   * Times here are wall-clock: they compare with the records' claim and update times, not with the
+   * budget periods' clock.
+   */
+  private async redeliver(): Promise<void> {
+    const now = Date.now();
+    const due = await this.store.undelivered(
+      new Date(now - REDELIVER_FOR_MS),
+      new Date(now - (this.opts.redeliverIntervalMs ?? 60_000)),
+    );
+    for (const alert of due) {
+      const names = alert.failed_channels.filter((n) => this.opts.config.channels[n] !== undefined);
+      const { sent, failed } = await deliverAll(
+        names,
+        this.opts.config.channels,
+        alertPayload(alert, alert.top),
+        {
+          log: this.opts.log,
+          backoffMs: this.opts.retryBackoffMs,
+          fetch: this.opts.fetch,
+        },
+      );
+      await this.store.recordAlert(alert, new Date(alert.created_at), this.replicaId, {
+        sentAt: new Date(),
+        channels: [...alert.channels, ...sent],
+        failed,
+      });
+      if (sent.length > 0) {
+        this.opts.log.info(`budget alert ${alert.id} delivered on a later try to ${sent.join(', ')}`);
+      }
+    }
   }
 
   /** Writes states that changed since the last write, for the Budgets dashboard. */

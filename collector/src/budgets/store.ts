@@ -179,14 +179,33 @@ export class BudgetStore {
   }
 
   async alerts(from: Date, to: Date, limit = 1000): Promise<StoredAlert[]> {
+    return this.storedAlerts(
+      'created_at >= {from:DateTime64(3)} AND created_at < {to:DateTime64(3)} ORDER BY created_at DESC, threshold DESC LIMIT {limit:UInt32}',
+      { from: chTime(from), to: chTime(to), limit },
+    );
+  }
+
+  /**
+   * Alerts some channel did not take (delivery recorded with failed channels), first claimed after
+   * `since` and last tried before `triedBefore`: the ones due for another try.
+   */
+  async undelivered(since: Date, triedBefore: Date): Promise<StoredAlert[]> {
+    return this.storedAlerts(
+      `sent_at IS NOT NULL AND notEmpty(failed_channels)
+        AND created_at >= {since:DateTime64(3)} AND updated_at <= {tried:DateTime64(3)} ORDER BY created_at`,
+      { since: chTime(since), tried: chTime(triedBefore) },
+    );
+  }
+
+  /** The latest record of each alert (FINAL: filters apply after replacing) matching `where`. */
+  private async storedAlerts(where: string, params: Record<string, unknown>): Promise<StoredAlert[]> {
     const rs = await this.client.query({
       query: `SELECT id, event, budget, group_key, threshold, percent, spend_usd, limit_usd, projected_usd,
           period_start, period_end, created_at, sent_at, channels,
           failed_channels, payload
         FROM ${this.schema.table(BUDGET_TABLES.alerts)} FINAL
-        WHERE created_at >= {from:DateTime64(3)} AND created_at < {to:DateTime64(3)}
-        ORDER BY created_at DESC, threshold DESC LIMIT {limit:UInt32}`,
-      query_params: { from: chTime(from), to: chTime(to), limit },
+        WHERE ${where}`,
+      query_params: params,
       format: 'JSONEachRow',
     });
     const rows = await rs.json<Record<string, any>>();

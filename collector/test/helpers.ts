@@ -95,3 +95,34 @@ export async function startTestCollector(
 ): Promise<Collector> {
   return startCollector(testConfig(dataDir, yaml), overrides);
 }
+
+let jsonSeq = 0;
+
+/** An OTLP/JSON export request: one priced gpt-4o-mini chat span per name, each with a fresh id. */
+export function otlpJsonRequest(service: string, names: string[]) {
+  const now = (BigInt(Date.now()) * 1_000_000n).toString();
+  const spans = names.map((name) => {
+    const id = (++jsonSeq).toString(16).padStart(16, '0');
+    return {
+      traceId: `${id}${id}`,
+      spanId: id,
+      name,
+      startTimeUnixNano: now,
+      endTimeUnixNano: now,
+      attributes: [
+        { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
+        { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
+        { key: 'gen_ai.usage.input_tokens', value: { intValue: 100 } },
+        { key: 'gen_ai.usage.output_tokens', value: { intValue: 10 } },
+      ],
+    };
+  });
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeSpans: [{ spans }],
+      },
+    ],
+  };
+}

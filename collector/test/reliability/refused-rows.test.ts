@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector.js';
 import type { Batch, BatchSink } from '../../src/store/batch.js';
-import { rows, startTestCollector, tempDir } from '../helpers.js';
+import { otlpJsonRequest, rows, startTestCollector, tempDir } from '../helpers.js';
 
 const tmp = tempDir('burnrate-refused-');
 afterAll(() => tmp.cleanup());
@@ -29,35 +29,6 @@ class CorruptingSink implements BatchSink {
   }
 }
 
-let seq = 0;
-function request(service: string, names: string[]) {
-  const now = (BigInt(Date.now()) * 1_000_000n).toString();
-  const spans = names.map((name) => {
-    const id = (++seq).toString(16).padStart(16, '0');
-    return {
-      traceId: `${id}${id}`,
-      spanId: id,
-      name,
-      startTimeUnixNano: now,
-      endTimeUnixNano: now,
-      attributes: [
-        { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
-        { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
-        { key: 'gen_ai.usage.input_tokens', value: { intValue: 100 } },
-        { key: 'gen_ai.usage.output_tokens', value: { intValue: 10 } },
-      ],
-    };
-  });
-  return {
-    resourceSpans: [
-      {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-        scopeSpans: [{ spans }],
-      },
-    ],
-  };
-}
-
 async function send(c: Collector, body: unknown): Promise<number> {
   const res = await fetch(`${c.url}/v1/traces`, {
     method: 'POST',
@@ -69,17 +40,12 @@ async function send(c: Collector, body: unknown): Promise<number> {
 }
 
 async function stored(c: Collector, service: string) {
-  const [t] = await rows<{ n: string }>(
-    c.store.client,
-    'SELECT count() AS n FROM burnrate.otel_traces WHERE ServiceName = {s:String}',
-    { s: service },
-  );
-  const [s] = await rows<{ n: string }>(
-    c.store.client,
-    'SELECT count() AS n FROM burnrate.genai_spend WHERE service_name = {s:String}',
-    { s: service },
-  );
-  return { traces: Number(t!.n), spend: Number(s!.n) };
+  const count = async (sql: string) =>
+    Number((await rows<{ n: string }>(c.store.client, sql, { s: service }))[0]!.n);
+  return {
+    traces: await count('SELECT count() AS n FROM burnrate.otel_traces WHERE ServiceName = {s:String}'),
+    spend: await count('SELECT count() AS n FROM burnrate.genai_spend WHERE service_name = {s:String}'),
+  };
 }
 
 async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -109,7 +75,7 @@ describe('rows ClickHouse refuses', () => {
     );
     try {
       const names = Array.from({ length: 20 }, (_, i) => (i === 13 ? 'poison' : 'chat gpt-4o-mini'));
-      expect(await send(c, request('live', names))).toBe(200);
+      expect(await send(c, otlpJsonRequest('live', names))).toBe(200);
       await until(async () => (await stored(c, 'live')).traces === 19, 30_000, 'the 19 good spans');
       // The poison span's own spend row is fine: only its trace row was refused.
       expect(await stored(c, 'live')).toEqual({ traces: 19, spend: 20 });
@@ -120,7 +86,7 @@ describe('rows ClickHouse refuses', () => {
       expect(c.metrics.value('burnrate_spans_refused_total')).toBe(1);
       // Nothing waits in the spool, and the next request goes straight in.
       await until(async () => c.writer['o'].spool!.count === 0, 30_000, 'an empty spool');
-      expect(await send(c, request('live', ['chat gpt-4o-mini']))).toBe(200);
+      expect(await send(c, otlpJsonRequest('live', ['chat gpt-4o-mini']))).toBe(200);
       expect((await stored(c, 'live')).traces).toBe(20);
       expect(c.writer.storageHealthy).toBe(true);
       expect(sink.down).toBe(false);
@@ -138,8 +104,8 @@ describe('rows ClickHouse refuses', () => {
     );
     try {
       sink.down = true;
-      expect(await send(c, request('spooled', ['a', 'poison', 'b', 'c']))).toBe(200);
-      expect(await send(c, request('spooled', ['d', 'e']))).toBe(200);
+      expect(await send(c, otlpJsonRequest('spooled', ['a', 'poison', 'b', 'c']))).toBe(200);
+      expect(await send(c, otlpJsonRequest('spooled', ['d', 'e']))).toBe(200);
       expect(c.writer['o'].spool!.count).toBeGreaterThan(0);
       sink.down = false;
       await until(async () => c.writer['o'].spool!.count === 0, 30_000, 'the spool to drain');

@@ -4,28 +4,10 @@
  * happens while clients send back to back, so SIGTERM (and a failing test's cleanup) hung forever.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { rows, startTestCollector, tempDir } from '../helpers.js';
+import { otlpJsonRequest, rows, startTestCollector, tempDir } from '../helpers.js';
 
 const tmp = tempDir('burnrate-shutdown-');
 afterAll(() => tmp.cleanup());
-
-function span(i: number) {
-  const id = i.toString(16).padStart(16, '0');
-  const now = (BigInt(Date.now()) * 1_000_000n).toString();
-  return {
-    traceId: `${id}${id}`,
-    spanId: id,
-    name: 'chat gpt-4o-mini',
-    startTimeUnixNano: now,
-    endTimeUnixNano: now,
-    attributes: [
-      { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
-      { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
-      { key: 'gen_ai.usage.input_tokens', value: { intValue: 10 } },
-      { key: 'gen_ai.usage.output_tokens', value: { intValue: 2 } },
-    ],
-  };
-}
 
 describe('collector shutdown', () => {
   it('close() completes while exporters keep sending, and acknowledged spans are stored', async () => {
@@ -41,7 +23,7 @@ describe('collector shutdown', () => {
           const res = await fetch(`${c.url}/v1/traces`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span(i)] }] }] }),
+            body: JSON.stringify(otlpJsonRequest('shutdown', ['chat gpt-4o-mini'])),
           });
           await res.arrayBuffer();
           outcomes.set(String(res.status), (outcomes.get(String(res.status)) ?? 0) + 1);

@@ -221,7 +221,7 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
     return function burnrateGuardedCreate(this: unknown, ...args: unknown[]) {
       if (!getBudgetGuard()) return create.apply(this, args);
       // The budget guard runs first: a blocked call throws BudgetExceededError before anything is sent.
-      const ctx = guardCallArgs(args, instrumentation.providerOf(this));
+      const ctx = guardCallArgs(args, instrumentation.providerOf(this), 'chat');
       return context.with(ctx, () => create.apply(this, args));
     };
   }

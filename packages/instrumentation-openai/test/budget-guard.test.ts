@@ -91,4 +91,50 @@ describe.each(SDKS)('$name with the budget guard', (sdk) => {
       span!.attributes[ATTR.USAGE_COST] as number,
     );
   });
+  // The README's policy: a plain model name, which belongs to OpenAI and serves chat.
+  const README_POLICY = { budget: 'total', action: 'downgrade' as const, downgradeTo: 'gpt-4o-mini' };
+
+  it('leaves embeddings and legacy completions on their own model under a downgrade policy', async () => {
+    await installBudgetGuard({ collectorUrl, policies: [README_POLICY] });
+    const client = h.client(sdk);
+    const emb = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hi' });
+    expect(emb.data).toHaveLength(1);
+    await client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi' });
+    expect(h.fake.requests.map((r) => (r.body as { model: string }).model)).toEqual([
+      'text-embedding-3-small',
+      'gpt-3.5-turbo-instruct',
+    ]);
+    const spans = await h.otel.waitForSpans(2);
+    for (const span of spans) expect(span.attributes[ATTR.ROUTE_REASON]).toBeUndefined();
+  });
+
+  it('does not send an OpenAI model to an OpenAI-compatible client of another provider', async () => {
+    h.instrumentation.setConfig({ providerFor: () => 'groq' });
+    try {
+      await installBudgetGuard({ collectorUrl, policies: [README_POLICY] });
+      const llama = { model: 'llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'hi' }] };
+      await h.client(sdk).chat.completions.create(llama);
+      expect((h.fake.requests[0]!.body as { model: string }).model).toBe('llama-3.3-70b-versatile');
+      const [span] = await h.otel.waitForSpans(1);
+      expect(span!.attributes[ATTR.PROVIDER_NAME]).toBe('groq');
+      expect(span!.attributes[ATTR.ROUTE_REASON]).toBeUndefined();
+
+      // Named per provider, each client gets its own provider's cheaper model.
+      uninstallBudgetGuard();
+      await installBudgetGuard({
+        collectorUrl,
+        policies: [
+          {
+            budget: 'total',
+            action: 'downgrade',
+            downgradeTo: { openai: 'gpt-4o-mini', groq: 'llama-3.1-8b-instant' },
+          },
+        ],
+      });
+      await h.client(sdk).chat.completions.create(llama);
+      expect((h.fake.requests[1]!.body as { model: string }).model).toBe('llama-3.1-8b-instant');
+    } finally {
+      h.instrumentation.setConfig({});
+    }
+  });
 });

@@ -4,6 +4,9 @@ import { normalizeSpan } from '../src/normalize/index.js';
 import { makeSpan } from './helpers.js';
 
 const pricer = new Pricer();
+/** OTLP span kinds (makeSpan's default is CLIENT, 3). */
+const SPAN_KIND_INTERNAL = 1;
+const perM = (tokens: number, usdPerMillion: number) => (tokens * usdPerMillion) / 1_000_000;
 const price = (provider: string, model: string, usage: Parameters<typeof usageOf>[0]) => {
   const p = pricer.price({ provider, model, usage: usageOf(usage) });
   if (!p.priced) throw new Error(`${model} must have a price`);
@@ -220,6 +223,274 @@ describe('normalization of other producers', () => {
       model: 'gpt-4o',
       status_code: 'Error',
       unpriced: false,
+    });
+  });
+
+  // Producers as their current releases emit them (attribute names and values read from their code;
+  // test/e2e/producers.test.ts runs the real packages). Costs by hand from the published prices.
+  describe('Vercel AI SDK 7 (@ai-sdk/otel)', () => {
+    const MINI = { input: 0.15, cached: 0.075, output: 0.6 };
+    it('OpenTelemetry integration: prices the `chat` span, not the `invoke_agent` span that sums it', () => {
+      const usage = {
+        'gen_ai.usage.input_tokens': 2000,
+        'gen_ai.usage.output_tokens': 300,
+        'gen_ai.usage.cache_read.input_tokens': 1200,
+      };
+      const chat = makeSpan({
+        name: 'chat gpt-4o-mini',
+        scope: 'ai',
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+          'gen_ai.client.operation.time_to_first_chunk': 0.163,
+          ...usage,
+        },
+      });
+      const { spend } = normalizeSpan(chat, pricer);
+      expect(spend).toMatchObject({
+        instrumentation_source: 'otel_genai',
+        provider: 'openai',
+        operation: 'chat',
+        model: 'gpt-4o-mini-2024-07-18',
+        input_tokens: 2000,
+        output_tokens: 300,
+        cache_read_tokens: 1200,
+        ttft_seconds: 0.163,
+        unpriced: false,
+      });
+      expect(spend!.cost_usd).toBeCloseTo(
+        perM(800, MINI.input) + perM(1200, MINI.cached) + perM(300, MINI.output),
+        15,
+      );
+      // The root span of generateText/streamText: INTERNAL, carries the summed usage of every step.
+      const agent = makeSpan({
+        name: 'invoke_agent gpt-4o-mini',
+        scope: 'ai',
+        attributes: {
+          'gen_ai.operation.name': 'invoke_agent',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.agent.name': 'support-bot',
+          ...usage,
+        },
+      });
+      agent.kind = SPAN_KIND_INTERNAL;
+      expect(normalizeSpan(agent, pricer).spend).toBeUndefined();
+      const step = makeSpan({
+        name: 'step 1',
+        scope: 'ai',
+        attributes: { 'gen_ai.operation.name': 'agent_step' },
+      });
+      step.kind = SPAN_KIND_INTERNAL;
+      expect(normalizeSpan(step, pricer).spend).toBeUndefined();
+      // A remote agent called over the network (CLIENT invoke_agent) is the only record of its spend.
+      const remote = makeSpan({
+        name: 'invoke_agent travel',
+        attributes: {
+          'gen_ai.operation.name': 'invoke_agent',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.usage.input_tokens': 100,
+          'gen_ai.usage.output_tokens': 10,
+        },
+      });
+      expect(normalizeSpan(remote, pricer).spend).toMatchObject({ input_tokens: 100, unpriced: false });
+    });
+
+    it('LegacyOpenTelemetry integration: attribution from ai.settings.context.* (runtimeContext)', () => {
+      const span = makeSpan({
+        name: 'ai.streamText.doStream',
+        scope: 'ai',
+        attributes: {
+          'ai.operationId': 'ai.streamText.doStream',
+          'ai.telemetry.functionId': 'support-bot',
+          'ai.model.provider': 'openai.responses',
+          'ai.model.id': 'gpt-4o-mini',
+          'gen_ai.system': 'openai.responses',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'ai.response.model': 'gpt-4o-mini-2024-07-18',
+          'ai.settings.context.userId': 'u-9',
+          'ai.settings.context.tenant': 'acme',
+          'ai.settings.context.sessionId': 's-3',
+          'ai.usage.inputTokens': 2000,
+          'ai.usage.outputTokens': 300,
+          'ai.usage.cachedInputTokens': 1200,
+          'ai.usage.inputTokenDetails.noCacheTokens': 800,
+          'ai.usage.inputTokenDetails.cacheReadTokens': 1200,
+          'gen_ai.usage.input_tokens': 2000,
+          'gen_ai.usage.output_tokens': 300,
+          'ai.response.msToFirstChunk': 239,
+        },
+      });
+      const { spend } = normalizeSpan(span, pricer);
+      expect(spend).toMatchObject({
+        instrumentation_source: 'vercel_ai',
+        provider: 'openai',
+        model: 'gpt-4o-mini-2024-07-18',
+        input_tokens: 2000,
+        cache_read_tokens: 1200,
+        output_tokens: 300,
+        feature: 'support-bot',
+        user_id: 'u-9',
+        tenant: 'acme',
+        session_id: 's-3',
+        ttft_seconds: 0.239,
+      });
+      expect(spend!.cost_usd).toBeCloseTo(
+        perM(800, MINI.input) + perM(1200, MINI.cached) + perM(300, MINI.output),
+        15,
+      );
+    });
+  });
+
+  describe('cache tokens: whether a producer counts them in its input', () => {
+    const HAIKU = { input: 0.8, output: 4, cacheRead: 0.08, cacheWrite: 1 };
+    // Uncached 1500, cache read 600, cache write 200: more uncached input than cached, so the old
+    // "cache > input" guess did not add them and the call was priced as 1500 input tokens in all.
+    const haikuCost =
+      perM(1500, HAIKU.input) +
+      perM(600, HAIKU.cacheRead) +
+      perM(200, HAIKU.cacheWrite) +
+      perM(250, HAIKU.output);
+    const anthropicUsage = (input: number) => ({
+      'gen_ai.usage.input_tokens': input,
+      'gen_ai.usage.output_tokens': 250,
+      'gen_ai.usage.cache_read.input_tokens': 600,
+      'gen_ai.usage.cache_creation.input_tokens': 200,
+    });
+    const claude = {
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'claude-3-5-haiku-20241022',
+      'gen_ai.response.model': 'claude-3-5-haiku-20241022',
+    };
+
+    it('OpenLLMetry JS (@traceloop/instrumentation-anthropic) passes Anthropic input_tokens: cache added', () => {
+      const span = makeSpan({
+        name: 'chat claude-3-5-haiku-20241022',
+        scope: '@traceloop/instrumentation-anthropic',
+        attributes: { ...claude, ...anthropicUsage(1500), 'llm.usage.total_tokens': 1750 },
+      });
+      const { spend } = normalizeSpan(span, pricer);
+      expect(spend).toMatchObject({
+        provider: 'anthropic',
+        input_tokens: 2300,
+        cache_read_tokens: 600,
+        cache_write_tokens: 200,
+        output_tokens: 250,
+        unpriced: false,
+      });
+      expect(spend!.cost_usd).toBeCloseTo(haikuCost, 15);
+      expect(span.attributes.get('gen_ai.usage.input_tokens')).toEqual({ t: 'i', v: 1500 }); // kept as sent
+    });
+
+    it('OpenLLMetry JS, older releases (gen_ai.system, gen_ai.usage.prompt_tokens): cache added', () => {
+      const span = makeSpan({
+        name: 'anthropic.chat',
+        scope: '@traceloop/instrumentation-anthropic',
+        attributes: {
+          'gen_ai.system': 'Anthropic',
+          'llm.request.type': 'chat',
+          'gen_ai.request.model': 'claude-3-5-haiku-20241022',
+          'gen_ai.usage.prompt_tokens': 1500,
+          'gen_ai.usage.completion_tokens': 250,
+          'gen_ai.usage.cache_read_input_tokens': 600,
+          'gen_ai.usage.cache_creation_input_tokens': 200,
+        },
+      });
+      const { spend } = normalizeSpan(span, pricer);
+      expect(spend).toMatchObject({ instrumentation_source: 'openllmetry', input_tokens: 2300 });
+      expect(spend!.cost_usd).toBeCloseTo(haikuCost, 15);
+    });
+
+    it('OpenLLMetry Python (opentelemetry.instrumentation.anthropic) already includes cache: not added', () => {
+      const span = makeSpan({
+        name: 'anthropic.chat',
+        scope: 'opentelemetry.instrumentation.anthropic',
+        attributes: { ...claude, ...anthropicUsage(2300) },
+      });
+      const { spend } = normalizeSpan(span, pricer);
+      expect(spend).toMatchObject({ input_tokens: 2300, cache_read_tokens: 600, cache_write_tokens: 200 });
+      expect(spend!.cost_usd).toBeCloseTo(haikuCost, 15);
+    });
+
+    it('burnrate and the OTel GenAI conventions include cache in input: not added', () => {
+      for (const scope of ['@burnrate/instrumentation-anthropic', 'some-otel-genai-producer']) {
+        const span = makeSpan({ scope, attributes: { ...claude, ...anthropicUsage(2300) } });
+        const { spend } = normalizeSpan(span, pricer);
+        expect(spend).toMatchObject({ input_tokens: 2300 });
+        expect(spend!.cost_usd).toBeCloseTo(haikuCost, 15);
+      }
+    });
+
+    it('OpenInference: llm.token_count.prompt already includes the prompt_details: not added', () => {
+      const span = makeSpan({
+        name: 'Anthropic Messages',
+        scope: '@arizeai/openinference-instrumentation-anthropic',
+        attributes: {
+          'openinference.span.kind': 'LLM',
+          'llm.provider': 'anthropic',
+          'llm.system': 'anthropic',
+          'llm.model_name': 'claude-3-5-haiku-20241022',
+          'llm.token_count.prompt': 2300,
+          'llm.token_count.completion': 250,
+          'llm.token_count.total': 2550,
+          'llm.token_count.prompt_details.cache_read': 600,
+          'llm.token_count.prompt_details.cache_write': 200,
+        },
+      });
+      const { spend } = normalizeSpan(span, pricer);
+      expect(spend).toMatchObject({ input_tokens: 2300, cache_read_tokens: 600, cache_write_tokens: 200 });
+      expect(spend!.cost_usd).toBeCloseTo(haikuCost, 15);
+    });
+
+    it('Vercel AI SDK 4/5 with Anthropic (no inputTokenDetails): input_tokens excludes the cache read', () => {
+      const span = makeSpan({
+        name: 'ai.generateText.doGenerate',
+        scope: 'ai',
+        attributes: {
+          'ai.operationId': 'ai.generateText.doGenerate',
+          'ai.model.provider': 'anthropic.messages',
+          'ai.model.id': 'claude-3-5-haiku-20241022',
+          'ai.usage.inputTokens': 1500,
+          'ai.usage.outputTokens': 250,
+          'ai.usage.cachedInputTokens': 600,
+        },
+      });
+      const { spend } = normalizeSpan(span, pricer);
+      expect(spend).toMatchObject({ provider: 'anthropic', input_tokens: 2100, cache_read_tokens: 600 });
+      expect(spend!.cost_usd).toBeCloseTo(
+        perM(1500, HAIKU.input) + perM(600, HAIKU.cacheRead) + perM(250, HAIKU.output),
+        15,
+      );
+    });
+
+    it('Vercel AI SDK 6/7 with Anthropic (inputTokenDetails.noCacheTokens): input is the total', () => {
+      const span = makeSpan({
+        name: 'ai.generateText.doGenerate',
+        scope: 'ai',
+        attributes: {
+          'ai.operationId': 'ai.generateText.doGenerate',
+          'ai.model.provider': 'anthropic.messages',
+          'ai.model.id': 'claude-3-5-haiku-20241022',
+          'ai.usage.inputTokens': 2300,
+          'ai.usage.outputTokens': 250,
+          'ai.usage.cachedInputTokens': 600,
+          'ai.usage.inputTokenDetails.noCacheTokens': 1500,
+          'ai.usage.inputTokenDetails.cacheReadTokens': 600,
+          'ai.usage.inputTokenDetails.cacheWriteTokens': 200,
+        },
+      });
+      const { spend } = normalizeSpan(span, pricer);
+      expect(spend).toMatchObject({ input_tokens: 2300, cache_read_tokens: 600, cache_write_tokens: 200 });
+      expect(spend!.cost_usd).toBeCloseTo(haikuCost, 15);
+    });
+
+    it('an unknown producer whose cache exceeds its input cannot have counted it: added', () => {
+      const span = makeSpan({ scope: 'custom', attributes: { ...claude, ...anthropicUsage(100) } });
+      expect(normalizeSpan(span, pricer).spend).toMatchObject({ input_tokens: 900 });
     });
   });
 });

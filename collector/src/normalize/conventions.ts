@@ -6,7 +6,8 @@
  * | burnrate, OTel GenAI semconv | `gen_ai.provider.name`, `gen_ai.usage.input_tokens` | `gen_ai.*` |
  * | OpenLLMetry (Traceloop), older semconv | `gen_ai.system`, `gen_ai.usage.prompt_tokens`, `traceloop.*`, `llm.request.type` | `gen_ai.usage.prompt_tokens` / `completion_tokens` |
  * | OpenInference (Arize) | `openinference.span.kind`, `llm.*` | `llm.model_name`, `llm.provider`, `llm.token_count.*` |
- * | Vercel AI SDK | `ai.*`, `ai.operationId` | `ai.model.id`, `ai.model.provider`, `ai.usage.*` |
+ * | Vercel AI SDK <= 6, and 7 with `LegacyOpenTelemetry` | `ai.*`, `ai.operationId` | `ai.model.id`, `ai.model.provider`, `ai.usage.*` |
+ * | Vercel AI SDK 7 with `@ai-sdk/otel` `OpenTelemetry` | GenAI semconv (source `otel_genai`) | `gen_ai.*`; `invoke_agent` root spans are wrappers |
  */
 import { ATTR } from '@burnrate/core';
 import { type AnyValue, type Attributes, bool, num, type Span, str } from '../model.js';
@@ -110,6 +111,27 @@ const OPERATION_ALIASES: Record<string, string> = {
 /** Vercel AI SDK span operations that are one provider call (the outer spans aggregate them). */
 const VERCEL_CALL = /\.(doGenerate|doStream|doEmbed)$/;
 
+/**
+ * GenAI semconv operations of agent/workflow spans. In-process (INTERNAL) ones wrap the `chat` spans of
+ * their model calls and carry their summed usage (the Vercel AI SDK 7 `invoke_agent` root span does), so
+ * pricing them would count the spend twice. A CLIENT `invoke_agent` span calls a remote agent whose model
+ * calls are not traced here: it is the only record of that spend and is priced.
+ */
+const AGENT_OPERATIONS = new Set([
+  'invoke_agent',
+  'create_agent',
+  'invoke_workflow',
+  'agent_step',
+  'execute_tool',
+]);
+/** OTLP `SPAN_KIND_CLIENT`. */
+const KIND_CLIENT = 3;
+
+function isAgentWrapper(span: Span): boolean {
+  const op = str(span.attributes.get(ATTR.OPERATION_NAME));
+  return op !== undefined && AGENT_OPERATIONS.has(op) && span.kind !== KIND_CLIENT;
+}
+
 export function detectSource(span: Span): InstrumentationSource | undefined {
   const a = span.attributes;
   const vercelOp = str(a.get('ai.operationId'));
@@ -143,6 +165,7 @@ export function detectSource(span: Span): InstrumentationSource | undefined {
  */
 function isModelCall(span: Span, source: InstrumentationSource): boolean {
   const a = span.attributes;
+  if (source !== 'vercel_ai' && source !== 'openinference' && isAgentWrapper(span)) return false;
   switch (source) {
     case 'vercel_ai': {
       const op = str(a.get('ai.operationId')) ?? span.name;
@@ -190,7 +213,10 @@ function tagsFrom(attrs: Attributes, into: Record<string, string>): void {
 
 const meta = (...keys: string[]) =>
   keys.flatMap((key) => [
+    // Vercel AI SDK <= 6: experimental_telemetry.metadata
     `ai.telemetry.metadata.${key}`,
+    // Vercel AI SDK 7: runtimeContext, with telemetry.includeRuntimeContext
+    `ai.settings.context.${key}`,
     `traceloop.association.properties.${key}`,
     `metadata.${key}`,
   ]);
@@ -198,6 +224,29 @@ const FEATURE_KEYS = [ATTR.FEATURE, ...meta('feature', 'burnrate.feature'), 'ai.
 const USER_KEYS = [ATTR.USER_ID, 'enduser.id', ...meta('userId', 'user_id')];
 const SESSION_KEYS = [ATTR.SESSION_ID, ...meta('sessionId', 'session_id')];
 const TENANT_KEYS = [ATTR.TENANT, ...meta('tenant', 'tenantId', 'tenant_id')];
+
+/**
+ * Whether a producer's input token count leaves the provider prompt-cache tokens out (read from each
+ * producer's code):
+ *
+ * | producer | input attribute | cache tokens in it? |
+ * |---|---|---|
+ * | burnrate | `gen_ai.usage.input_tokens` | yes (the contract) |
+ * | OTel GenAI semconv producers | `gen_ai.usage.input_tokens` | yes ("SHOULD include all types of input tokens, including cached tokens") |
+ * | OpenLLMetry JS `@traceloop/instrumentation-anthropic` | `gen_ai.usage.input_tokens` (older: `gen_ai.usage.prompt_tokens`) | **no**: Anthropic's `input_tokens` as is |
+ * | OpenLLMetry Python `opentelemetry.instrumentation.anthropic` | `gen_ai.usage.input_tokens` | yes (`input_tokens + cache_read + cache_creation`) |
+ * | OpenLLMetry OpenAI (JS and Python) | `prompt_tokens` | yes (OpenAI's `prompt_tokens` includes `cached_tokens`) |
+ * | OpenInference (OpenAI, Anthropic) | `llm.token_count.prompt` | yes (Anthropic: `input_tokens + cache_creation + cache_read`) |
+ * | Vercel AI SDK 6 and 7 | `ai.usage.inputTokens`, `gen_ai.usage.input_tokens` | yes (the total; `ai.usage.inputTokenDetails.noCacheTokens` is the rest) |
+ * | Vercel AI SDK 4 and 5, `@ai-sdk/anthropic` | `ai.usage.inputTokens` / `promptTokens` | **no**: Anthropic's `input_tokens`, cache read in `ai.usage.cachedInputTokens` |
+ */
+function inputExcludesCache(span: Span, source: InstrumentationSource, provider: string): boolean {
+  if (span.scope.name === '@traceloop/instrumentation-anthropic') return true;
+  if (source === 'vercel_ai') {
+    return provider === 'anthropic' && !span.attributes.has('ai.usage.inputTokenDetails.noCacheTokens');
+  }
+  return false;
+}
 
 /** Extracts the GenAI facts of a span, or undefined when it is not a GenAI model call. */
 export function readGenAi(span: Span): GenAiFacts | undefined {
@@ -259,13 +308,19 @@ export function readGenAi(span: Span): GenAiFacts | undefined {
     'llm.token_count.completion_details.reasoning',
     'ai.usage.reasoningTokens',
   ]);
-  // Some producers (e.g. Anthropic usage passed through) count input without cached tokens; the
-  // contract's input counts them all, so when cache tokens exceed the input they are added in.
-  if (inputTokens !== undefined && (cacheReadTokens ?? 0) + (cacheWriteTokens ?? 0) > inputTokens) {
-    inputTokens += (cacheReadTokens ?? 0) + (cacheWriteTokens ?? 0);
+  // The contract's input counts every input token, cached ones included. Producers known to pass a
+  // provider's uncached count through get the cache tokens added; for the others, cache tokens that
+  // exceed the input show it cannot have included them.
+  const cached = (cacheReadTokens ?? 0) + (cacheWriteTokens ?? 0);
+  if (inputTokens !== undefined && (inputExcludesCache(span, source, provider) || cached > inputTokens)) {
+    inputTokens += cached;
   }
 
-  let ttftSeconds = pickNum(a, [ATTR.RESPONSE_TIME_TO_FIRST_CHUNK]);
+  let ttftSeconds = pickNum(a, [
+    ATTR.RESPONSE_TIME_TO_FIRST_CHUNK,
+    // Vercel AI SDK 7 (@ai-sdk/otel OpenTelemetry)
+    'gen_ai.client.operation.time_to_first_chunk',
+  ]);
   if (ttftSeconds === undefined) {
     const ms = pickNum(a, ['ai.response.msToFirstChunk', 'ai.stream.msToFirstChunk']);
     if (ms !== undefined) ttftSeconds = ms / 1000;

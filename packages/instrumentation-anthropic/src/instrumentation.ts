@@ -41,6 +41,8 @@ type AnyFn = (...args: unknown[]) => unknown;
 
 /** Marks a context burnrate suppressed only to keep the SDK's own span out (not the app's choice). */
 const OURS = createContextKey('burnrate.anthropic.suppressed');
+/** Marks a context whose call the budget guard already decided (messages.stream() before its create). */
+const GUARDED = createContextKey('burnrate.anthropic.guarded');
 
 function anthropicClass(moduleExports: unknown): Record<string, unknown> | undefined {
   const m = moduleExports as Record<string, unknown> | undefined;
@@ -146,14 +148,19 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
   private wrapStreamHelper(original: AnyFn): AnyFn {
     const instrumentation = this;
     return function burnrateStream(this: unknown, ...args: unknown[]) {
+      // The budget guard runs here, not in the `create` the helper calls later: a blocked call throws
+      // BudgetExceededError from stream() itself (the helper would wrap it in an AnthropicError).
+      let parent = context.active();
+      if (getBudgetGuard())
+        parent = guardCallArgs(args, instrumentation.providerOf(this), 'chat').setValue(GUARDED, true);
       let ctx: Context | undefined;
       try {
         const client = (this as { _client?: unknown } | undefined)?._client;
-        ctx = instrumentation.sdkContext(client, context.active());
+        ctx = instrumentation.sdkContext(client, parent);
       } catch {
-        ctx = undefined;
+        ctx = parent;
       }
-      return ctx ? context.with(ctx, () => original.apply(this, args)) : original.apply(this, args);
+      return context.with(ctx, () => original.apply(this, args));
     };
   }
 
@@ -219,7 +226,7 @@ export class AnthropicInstrumentation extends InstrumentationBase<AnthropicInstr
       return result;
     };
     return function burnrateGuardedCreate(this: unknown, ...args: unknown[]) {
-      if (!getBudgetGuard()) return create.apply(this, args);
+      if (!getBudgetGuard() || context.active().getValue(GUARDED) === true) return create.apply(this, args);
       // The budget guard runs first: a blocked call throws BudgetExceededError before anything is sent.
       const ctx = guardCallArgs(args, instrumentation.providerOf(this), 'chat');
       return context.with(ctx, () => create.apply(this, args));

@@ -52,16 +52,28 @@ export function signBody(secret: string, body: string, unixSeconds: number): str
   return `t=${unixSeconds},v1=${mac}`;
 }
 
+/**
+ * Slack's mrkdwn control characters, escaped as Slack documents: group keys and top contributors are
+ * attribution values an app (or its users) set, and unescaped `<!channel>` or `<url|text>` would ping
+ * the channel or show a forged link.
+ */
+export function slackEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 export function slackText(p: AlertPayload): string {
-  const who = p.group ? ` for *${p.group}*` : '';
+  const e = slackEscape;
+  const usd = (n: number) => `$${n.toFixed(2)}`;
+  const who = p.group ? ` for *${e(p.group)}*` : '';
   const what =
     p.event === 'forecast_exceeded'
-      ? `is forecast to reach $${p.projected_usd.toFixed(2)} (limit $${p.limit_usd.toFixed(2)})`
-      : `crossed ${Math.round(p.threshold * 100)}%: $${p.spend_usd.toFixed(2)} of $${p.limit_usd.toFixed(2)} (${p.percent.toFixed(1)}%)`;
+      ? `is forecast to reach ${usd(p.projected_usd)} (limit ${usd(p.limit_usd)}); ` +
+        `${usd(p.spend_usd)} spent so far (${p.percent.toFixed(1)}%)`
+      : `crossed ${Math.round(p.threshold * 100)}%: ${usd(p.spend_usd)} of ${usd(p.limit_usd)} (${p.percent.toFixed(1)}%)`;
   const top = p.top.length
-    ? `\nTop: ${p.top.map((t) => `${t.dimension}=${t.key} $${t.cost_usd.toFixed(2)}`).join(', ')}`
+    ? `\nTop: ${p.top.map((t) => `${e(t.dimension)}=${e(t.key)} ${usd(t.cost_usd)}`).join(', ')}`
     : '';
-  return `:rotating_light: burnrate budget *${p.budget}*${who} ${what}\nPeriod ${p.period_start} – ${p.period_end}${top}`;
+  return `:rotating_light: burnrate budget *${e(p.budget)}*${who} ${what}\nPeriod ${e(p.period_start)} – ${e(p.period_end)}${top}`;
 }
 
 export interface DeliveryOptions {
@@ -71,12 +83,21 @@ export interface DeliveryOptions {
   fetch?: typeof fetch;
 }
 
+/** A delivery failure that retrying cannot fix (e.g. Slack's `invalid_payload`, `no_service`). */
+class PermanentDeliveryError extends Error {}
+
+/**
+ * POSTs one JSON body. `errorText`: the receiver's error body is part of the error (Slack says why in
+ * it: `invalid_payload`, `no_service`, `channel_is_archived`, ...), and a 4xx other than 408/429 is
+ * permanent: it is not retried.
+ */
 async function post(
   url: string,
   body: string,
   headers: Record<string, string>,
   timeoutMs: number,
   doFetch: typeof fetch,
+  errorText = false,
 ): Promise<void> {
   const res = await doFetch(url, {
     method: 'POST',
@@ -84,8 +105,20 @@ async function post(
     body,
     signal: AbortSignal.timeout(timeoutMs),
   });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  await res.arrayBuffer().catch(() => undefined);
+  if (res.ok) {
+    await res.arrayBuffer().catch(() => undefined);
+    return;
+  }
+  if (!errorText) throw new Error(`HTTP ${res.status}`);
+  const text = await res.text().catch(() => '');
+  // Slack's error codes are short words; anything else is cut, and only printable ASCII is kept.
+  const reason = text
+    .replace(/[^\x20-\x7e]+/g, ' ')
+    .trim()
+    .slice(0, 100);
+  const message = `HTTP ${res.status}${reason ? ` ${reason}` : ''}`;
+  const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+  throw permanent ? new PermanentDeliveryError(message) : new Error(message);
 }
 
 async function withRetries(retries: number, backoffMs: number, attempt: () => Promise<void>): Promise<void> {
@@ -93,7 +126,7 @@ async function withRetries(retries: number, backoffMs: number, attempt: () => Pr
     try {
       return await attempt();
     } catch (err) {
-      if (n >= retries) throw err;
+      if (n >= retries || err instanceof PermanentDeliveryError) throw err;
       await new Promise((resolve) => setTimeout(resolve, backoffMs * 2 ** n));
     }
   }
@@ -114,7 +147,7 @@ export async function deliver(
     case 'slack': {
       const body = JSON.stringify({ text: slackText(payload) });
       return withRetries(channel.retries, backoff, () =>
-        post(channel.url, body, {}, channel.timeout_ms, doFetch),
+        post(channel.url, body, {}, channel.timeout_ms, doFetch, true),
       );
     }
     case 'webhook': {

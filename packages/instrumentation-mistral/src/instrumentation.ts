@@ -20,6 +20,7 @@ import {
   observeReadableStreamInPlace,
   PROVIDER,
   pricingTierOf,
+  promptShape,
   type RawObject,
   safeUsage,
   serverOf,
@@ -81,6 +82,22 @@ function embeddingInputs(request: RawObject): string[] {
   return textsOf(request['inputs'] ?? request['input']);
 }
 
+/**
+ * The stable prefix of a chat request, for prompt fingerprints: the model, `tools` and the leading
+ * system messages (the instructions every call of a feature repeats; the conversation is not in it).
+ */
+function chatPrefix(request: RawObject): unknown {
+  const system: unknown[] = [];
+  const messages = request['messages'];
+  if (Array.isArray(messages)) {
+    for (const m of messages) {
+      if (!isObject(m) || m['role'] !== 'system') break;
+      system.push(m);
+    }
+  }
+  return { model: request['model'], tools: request['tools'], messages: system };
+}
+
 export class MistralInstrumentation extends InstrumentationBase<MistralInstrumentationConfig> {
   declare private genAiMetrics: GenAiMetrics | undefined;
 
@@ -110,7 +127,10 @@ export class MistralInstrumentation extends InstrumentationBase<MistralInstrumen
         if (!proto || typeof proto[method] !== 'function') continue;
         patched++;
         if (isWrapped(proto[method])) continue;
-        this._wrap(proto, method, (original: AnyFn) => this.wrapMethod(original, kind));
+        // parse / parseStream take a Zod schema as `responseFormat`, which has no canonical JSON form:
+        // those calls carry no fingerprints rather than ones that ignore the schema.
+        const fingerprinted = kind !== 'embeddings' && method !== 'parse' && method !== 'parseStream';
+        this._wrap(proto, method, (original: AnyFn) => this.wrapMethod(original, kind, fingerprinted));
       }
       if (patched === 0)
         diag.warn('burnrate: @mistralai/mistralai has no chat/embeddings resources; not instrumented');
@@ -127,7 +147,7 @@ export class MistralInstrumentation extends InstrumentationBase<MistralInstrumen
     }
   }
 
-  private wrapMethod(original: AnyFn, kind: Kind): AnyFn {
+  private wrapMethod(original: AnyFn, kind: Kind, fingerprinted: boolean): AnyFn {
     const instrumentation = this;
     return function burnrateMistral(this: unknown, ...args: unknown[]) {
       const request = args[0];
@@ -148,6 +168,7 @@ export class MistralInstrumentation extends InstrumentationBase<MistralInstrumen
               stream: kind === 'embeddings' ? undefined : kind === 'chatStream',
               attributes: requestAttributes(request),
             },
+            prompt: fingerprinted ? promptShape(request, chatPrefix(request)) : undefined,
           });
         }
       } catch (err) {

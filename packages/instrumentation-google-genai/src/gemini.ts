@@ -66,6 +66,64 @@ export function requestAttributes(params: RawObject): Attributes {
   return attributes;
 }
 
+/**
+ * `config` fields that steer the SDK (transport, cancellation, automatic function calling) or label
+ * and bill the call, without changing the answer: left out of prompt fingerprints, like the request
+ * fields `@burnrate/core` leaves out (`stream`, `metadata`, `service_tier`, ...).
+ */
+const NOT_PROMPT_CONFIG = new Set([
+  'abortSignal',
+  'httpOptions',
+  'automaticFunctionCalling',
+  'labels',
+  'serviceTier',
+]);
+
+/** Contents are a list of turns (`Content`s with `role` / `parts`), not one turn's parts. */
+function isTurn(v: unknown): v is RawObject {
+  return isObject(v) && (typeof v['role'] === 'string' || Array.isArray(v['parts']));
+}
+
+/**
+ * The turns before the last user turn. A string, a Part or a list of Parts is a single user turn:
+ * nothing leads it. A turn with no role is a user turn, as the API reads it.
+ */
+function leadingTurns(contents: unknown): unknown[] {
+  if (!Array.isArray(contents) || !contents.some(isTurn)) return [];
+  for (let i = contents.length - 1; i >= 0; i--) {
+    const c = contents[i];
+    if (isTurn(c) && (c['role'] === 'user' || c['role'] === undefined)) return contents.slice(0, i);
+  }
+  return contents.slice(0, -1);
+}
+
+/**
+ * A generateContent request as fingerprinted (`request`), and its stable prefix (`prefix`): what
+ * Gemini's implicit and explicit context caches reuse, i.e. `systemInstruction`, `tools` /
+ * `toolConfig`, the `cachedContent` it references and the turns before the last user turn.
+ * The model is the bare id (`models/gemini-2.5-flash` is `gemini-2.5-flash`).
+ */
+export function generatePrompt(params: RawObject): { request: RawObject; prefix: RawObject } {
+  const config = isObject(params['config']) ? params['config'] : undefined;
+  const model = modelId(params['model']) ?? params['model'];
+  let promptConfig: RawObject | undefined;
+  if (config) {
+    promptConfig = {};
+    for (const k of Object.keys(config)) if (!NOT_PROMPT_CONFIG.has(k)) promptConfig[k] = config[k];
+  }
+  return {
+    request: { ...params, model, config: promptConfig },
+    prefix: {
+      model,
+      systemInstruction: config?.['systemInstruction'],
+      tools: config?.['tools'],
+      toolConfig: config?.['toolConfig'],
+      cachedContent: config?.['cachedContent'],
+      contents: leadingTurns(params['contents']),
+    },
+  };
+}
+
 /** Accumulates GenerateContentResponse objects: one (plain call) or a stream of chunks. */
 export class GenerateContentResult {
   finished = false;

@@ -15,6 +15,7 @@ import {
   observeAsyncIterableInPlace,
   observePromise,
   PROVIDER,
+  promptShape,
   type RawObject,
   serverOf,
   stringOf,
@@ -27,7 +28,14 @@ import {
   InstrumentationNodeModuleDefinition,
   isWrapped,
 } from '@opentelemetry/instrumentation';
-import { embedUsage, GenerateContentResult, inputTexts, modelId, requestAttributes } from './gemini.js';
+import {
+  embedUsage,
+  GenerateContentResult,
+  generatePrompt,
+  inputTexts,
+  modelId,
+  requestAttributes,
+} from './gemini.js';
 import { VERSION } from './version.js';
 
 export const SUPPORTED_VERSIONS = ['>=1.0.0 <4'];
@@ -118,6 +126,8 @@ export class GoogleGenAIInstrumentation extends InstrumentationBase<GoogleGenAII
 
   private start(models: unknown, params: RawObject, kind: Kind): GenAiCall {
     const info = clientInfo(models, params);
+    // Embeddings carry no fingerprints (as in the openai instrumentation).
+    const prompt = kind === 'embed' ? undefined : generatePrompt(params);
     return new GenAiCall({
       tracer: this.tracer,
       metrics: this.genAiMetrics,
@@ -130,6 +140,7 @@ export class GoogleGenAIInstrumentation extends InstrumentationBase<GoogleGenAII
         stream: kind === 'embed' ? undefined : kind === 'stream',
         attributes: requestAttributes(params),
       },
+      prompt: prompt && promptShape(prompt.request, prompt.prefix),
     });
   }
 

@@ -30,7 +30,10 @@ export interface Behaviour {
   hangAfter?: number;
   /** Non-stream: answer with this JSON body verbatim (odd responses). */
   raw?: unknown;
-  /** Chat: answer with a tool call instead of text. */
+  /**
+   * Answer with a tool call instead of text: OpenAI chat `tool_calls` (`call_fake1`), Anthropic messages a
+   * `tool_use` block (`toolu_fake1`, stop_reason `tool_use`); both call `get_weather` with `{"city":"Paris"}`.
+   */
   toolCall?: boolean;
 }
 
@@ -275,6 +278,13 @@ function anthropicError(res: ServerResponse, status: number) {
   json(res, status, { type: 'error', error: { type, message: `fake ${status}` } }, { 'retry-after': '0' });
 }
 
+const ANTHROPIC_TOOL_USE = {
+  type: 'tool_use',
+  id: 'toolu_fake1',
+  name: 'get_weather',
+  input: { city: 'Paris' },
+};
+
 async function anthropicMessages(body: Raw, b: Behaviour, res: ServerResponse) {
   const model = b.model ?? String(body['model']);
   const pieces = b.content ?? ['Hello', ' world'];
@@ -292,14 +302,14 @@ async function anthropicMessages(body: Raw, b: Behaviour, res: ServerResponse) {
     if (b.raw !== undefined) return json(res, 200, b.raw);
     const content: Raw[] = [];
     if (thinking) content.push({ type: 'thinking', thinking: 'Let me think.', signature: 'sig' });
-    content.push({ type: 'text', text: pieces.join('') });
+    content.push(b.toolCall ? { ...ANTHROPIC_TOOL_USE } : { type: 'text', text: pieces.join('') });
     return json(res, 200, {
       id: 'msg_fake1',
       type: 'message',
       role: 'assistant',
       model,
       content,
-      stop_reason: 'end_turn',
+      stop_reason: b.toolCall ? 'tool_use' : 'end_turn',
       stop_sequence: null,
       ...(usage ? { usage } : {}),
     });
@@ -319,9 +329,17 @@ async function anthropicMessages(body: Raw, b: Behaviour, res: ServerResponse) {
       ...(startUsage ? { usage: startUsage } : {}),
     },
   });
-  ev('content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } });
+  if (b.toolCall) {
+    const { input, ...block } = ANTHROPIC_TOOL_USE;
+    ev('content_block_start', { index: 0, content_block: { ...block, input: {} } });
+    const json = JSON.stringify(input);
+    for (const partial of [json.slice(0, 8), json.slice(8)])
+      ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: partial } });
+  } else {
+    ev('content_block_start', { index: 0, content_block: { type: 'text', text: '', citations: null } });
+  }
   let sent = 0;
-  for (const piece of pieces) {
+  for (const piece of b.toolCall ? [] : pieces) {
     if (b.hangAfter !== undefined && sent >= b.hangAfter) return;
     ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: piece } });
     sent++;
@@ -333,7 +351,7 @@ async function anthropicMessages(body: Raw, b: Behaviour, res: ServerResponse) {
   }
   ev('content_block_stop', { index: 0 });
   ev('message_delta', {
-    delta: { stop_reason: 'end_turn', stop_sequence: null },
+    delta: { stop_reason: b.toolCall ? 'tool_use' : 'end_turn', stop_sequence: null },
     ...(usage ? { usage: { output_tokens: usage['output_tokens'] } } : {}),
   });
   ev('message_stop', {});

@@ -344,3 +344,60 @@ export class InvokeStreamResult {
     };
   }
 }
+
+// ------------------------------------------------------------------ Prompt fingerprints
+
+/** A request as fingerprinted, and its stable prefix (what Bedrock's prompt cache can reuse). */
+export interface PromptParts {
+  request: RawObject;
+  prefix: RawObject;
+}
+
+/**
+ * Command fields that do not change the answer: invocation-log metadata, the pricing tier, the body's
+ * content types and the guardrail trace switch (like the fields `@burnrate/core` leaves out).
+ */
+const NOT_PROMPT = new Set(['requestMetadata', 'serviceTier', 'contentType', 'accept', 'trace']);
+
+function promptFields(input: RawObject): RawObject {
+  const out: RawObject = {};
+  for (const k of Object.keys(input)) if (!NOT_PROMPT.has(k)) out[k] = input[k];
+  return out;
+}
+
+/** Everything but the newest turn: where Converse and Claude put the conversation so far. */
+function leadingMessages(messages: unknown): unknown[] {
+  return Array.isArray(messages) ? messages.slice(0, -1) : [];
+}
+
+/** Converse / ConverseStream: prefix = model id, `system`, `toolConfig` and all messages but the last. */
+export function conversePrompt(input: RawObject): PromptParts {
+  return {
+    request: promptFields(input),
+    prefix: {
+      modelId: input['modelId'],
+      system: input['system'],
+      toolConfig: input['toolConfig'],
+      messages: leadingMessages(input['messages']),
+    },
+  };
+}
+
+/**
+ * InvokeModel / InvokeModelWithResponseStream with an Anthropic Messages body (`anthropic_version`):
+ * the request is the body with the command's other fields (model id, guardrail); prefix = model id,
+ * `system`, `tools` and all messages but the last. Other model families: undefined (no fingerprints).
+ */
+export function invokePrompt(input: RawObject, body: unknown): PromptParts | undefined {
+  if (!isObject(body) || typeof body['anthropic_version'] !== 'string') return undefined;
+  const { body: _bytes, ...command } = promptFields(input);
+  return {
+    request: { ...command, ...body },
+    prefix: {
+      modelId: input['modelId'],
+      system: body['system'],
+      tools: body['tools'],
+      messages: leadingMessages(body['messages']),
+    },
+  };
+}

@@ -14,6 +14,7 @@ import {
   isObject,
   observeAsyncIterableInPlace,
   PROVIDER,
+  promptShape,
   type RawObject,
   serverOf,
   stringOf,
@@ -30,10 +31,12 @@ import {
   ConverseStreamResult,
   converseEnd,
   converseInputTexts,
+  conversePrompt,
   converseRequestAttributes,
   InvokeStreamResult,
   invokeEnd,
   invokeInputTexts,
+  invokePrompt,
   invokeRequestAttributes,
   parseBody,
 } from './bedrock.js';
@@ -156,6 +159,7 @@ export class BedrockInstrumentation extends InstrumentationBase<BedrockInstrumen
     const rawModel = stringOf(input['modelId']) ?? '';
     const body = kind === 'invoke' || kind === 'invokeStream' ? parseBody(input['body']) : undefined;
     const converse = kind === 'converse' || kind === 'converseStream';
+    const prompt = converse ? conversePrompt(input) : invokePrompt(input, body);
     const call = new GenAiCall({
       tracer: this.tracer,
       metrics: this.genAiMetrics,
@@ -166,6 +170,7 @@ export class BedrockInstrumentation extends InstrumentationBase<BedrockInstrumen
         stream: kind === 'converseStream' || kind === 'invokeStream',
         attributes: converse ? converseRequestAttributes(input) : invokeRequestAttributes(body),
       },
+      prompt: prompt && promptShape(prompt.request, prompt.prefix),
     });
     resolveServer(client).then(
       (server) => {

@@ -176,7 +176,7 @@ function validateTarget(field: string, model: unknown, provider: string | undefi
   }
   if (provider !== undefined && !info.served && info.home !== undefined) {
     const owner = homeProviderName(info.home) ?? info.home;
-    invalid(field, `"${model}" is not a model ${provider} serves (it is a ${owner} model)`);
+    invalid(field, `"${model}" is not a model ${provider} serves (it belongs to ${owner})`);
   }
   if (info.kind === 'embeddings')
     invalid(field, `"${model}" is an embeddings model; downgrades rewrite chat calls only`);
@@ -452,10 +452,13 @@ function resolveTarget(
 
 let installed: BudgetGuard | undefined;
 
-/** Installs the process-wide guard that burnrate instrumentations consult before each call. */
+/**
+ * Installs the process-wide guard that burnrate instrumentations consult before each call. Throws an
+ * `Error` naming the policy index and field (`policies[1].downgradeTo: ...`) when the options are invalid.
+ */
 export async function installBudgetGuard(options: BudgetGuardOptions): Promise<BudgetGuard> {
+  const guard = new BudgetGuard(options); // throws on invalid options, leaving any installed guard as it is
   installed?.stop();
-  const guard = new BudgetGuard(options);
   installed = guard;
   await guard.start();
   return guard;

@@ -54,9 +54,14 @@ WHERE ${filters('timestamp')}`,
       w: 8,
       h: 4,
       unit: 'short',
-      sql: `SELECT uniqExact(instrumentation_source) AS sources
-FROM ${SPEND}
-WHERE ${filters('timestamp')}`,
+      // GROUP BY a LowCardinality column works on its dictionary keys: ~2x cheaper than uniqExact, still exact
+      sql: `SELECT count() AS sources
+FROM (
+  SELECT instrumentation_source
+  FROM ${SPEND}
+  WHERE ${filters('timestamp')}
+  GROUP BY instrumentation_source
+)`,
     },
     {
       title: 'Unpriced models',
@@ -89,15 +94,26 @@ ORDER BY calls DESC, provider, model`,
       format: 'table',
       w: 12,
       h: 8,
+      // grouped on the LowCardinality column itself, labelled afterwards (grouping on the label is slower)
       sql: `SELECT
   ${label('instrumentation_source')} AS source,
-  count() AS spans,
-  countIf(unpriced) / count() AS unpriced_share,
-  countIf(usage_estimated) / count() AS estimated_share,
-  countIf(status_code = 'Error') / count() AS error_share,
-  sum(cost_usd) AS spend_usd
-FROM ${SPEND}
-WHERE ${filters('timestamp')}
+  sum(n) AS spans,
+  sum(unpriced) / spans AS unpriced_share,
+  sum(estimated) / spans AS estimated_share,
+  sum(errors) / spans AS error_share,
+  sum(cost) AS spend_usd
+FROM (
+  SELECT
+    instrumentation_source,
+    count() AS n,
+    countIf(unpriced) AS unpriced,
+    countIf(usage_estimated) AS estimated,
+    countIf(status_code = 'Error') AS errors,
+    sum(cost_usd) AS cost
+  FROM ${SPEND}
+  WHERE ${filters('timestamp')}
+  GROUP BY instrumentation_source
+)
 GROUP BY source
 ORDER BY spans DESC, source`,
       overrides: [
@@ -117,11 +133,15 @@ ORDER BY spans DESC, source`,
       stacked: true,
       unit: 'short',
       sql: `SELECT
-  $__timeInterval(timestamp) AS time,
+  time,
   ${label('instrumentation_source')} AS source,
-  count() AS spans
-FROM ${SPEND}
-WHERE ${filters('timestamp')}
+  sum(n) AS spans
+FROM (
+  SELECT $__timeInterval(timestamp) AS time, instrumentation_source, count() AS n
+  FROM ${SPEND}
+  WHERE ${filters('timestamp')}
+  GROUP BY time, instrumentation_source
+)
 GROUP BY time, source
 ORDER BY time, source`,
     },

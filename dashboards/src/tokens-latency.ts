@@ -59,8 +59,8 @@ ORDER BY input DESC, model`,
       unit: 's',
       sql: `SELECT
   $__timeInterval(timestamp) AS time,
-  quantileExact(0.5)(duration_ns) / 1e9 AS p50,
-  quantileExact(0.95)(duration_ns) / 1e9 AS p95
+  quantilesExact(0.5, 0.95)(duration_ns)[1] / 1e9 AS p50,
+  quantilesExact(0.5, 0.95)(duration_ns)[2] / 1e9 AS p95
 FROM ${SPEND}
 WHERE ${filters('timestamp')}
 GROUP BY time
@@ -77,8 +77,8 @@ ORDER BY time`,
       unit: 's',
       sql: `SELECT
   $__timeInterval(timestamp) AS time,
-  quantileExact(0.5)(ttft_seconds) AS p50,
-  quantileExact(0.95)(ttft_seconds) AS p95
+  quantilesExact(0.5, 0.95)(ttft_seconds)[1] AS p50,
+  quantilesExact(0.5, 0.95)(ttft_seconds)[2] AS p95
 FROM ${SPEND}
 WHERE ${filters('timestamp')}
   AND ttft_seconds IS NOT NULL
@@ -96,11 +96,11 @@ ORDER BY time`,
       sql: `SELECT
   model,
   count() AS calls,
-  quantileExact(0.5)(duration_ns) / 1e9 AS duration_p50,
-  quantileExact(0.95)(duration_ns) / 1e9 AS duration_p95,
-  countIf(ttft_seconds IS NOT NULL) AS streams,
-  quantileExactIf(0.5)(ttft_seconds, ttft_seconds IS NOT NULL) AS ttft_p50,
-  quantileExactIf(0.95)(ttft_seconds, ttft_seconds IS NOT NULL) AS ttft_p95
+  quantilesExact(0.5, 0.95)(duration_ns)[1] / 1e9 AS duration_p50,
+  quantilesExact(0.5, 0.95)(duration_ns)[2] / 1e9 AS duration_p95,
+  count(ttft_seconds) AS streams,
+  if(streams = 0, NULL, quantilesExact(0.5, 0.95)(ttft_seconds)[1]) AS ttft_p50,
+  if(streams = 0, NULL, quantilesExact(0.5, 0.95)(ttft_seconds)[2]) AS ttft_p95
 FROM ${SPEND}
 WHERE ${filters('timestamp')}
 GROUP BY model

@@ -242,6 +242,7 @@ const EXPECTATIONS: Record<string, Check> = {
   'burnrate-llm-spend/Total spend': stat({ spend_usd: totalCost }),
   'burnrate-llm-spend/Requests': stat({ calls: (g) => g.length }),
   'burnrate-llm-spend/Cost per request': stat({ cost_per_request: costPerRequest }),
+  // uniqCombined is exact below UNIQ_COMBINED_EXACT distinct values (checked below), and the seed has far fewer sessions
   'burnrate-llm-spend/Cost per session': stat({
     cost_per_session: (g) => {
       const withSession = g.filter((s) => s.session !== '');
@@ -821,6 +822,30 @@ describe('seed data', () => {
     expect(count(spans, (s) => s.reasoning > 0)).toBeGreaterThan(10);
     expect(count(spans, (s) => s.ttft !== null)).toBeGreaterThan(100);
     expect(uniq(spans.map((s) => s.session)).length).toBeGreaterThan(20);
+  });
+});
+
+/** uniqCombined (default precision 17) counts exactly up to this many distinct values, then estimates. */
+const UNIQ_COMBINED_EXACT = 4096;
+
+describe('approximate aggregates the panels use', () => {
+  it('uniqCombined (Cost per session) is exact up to 4,096 distinct values and within 1% above', async () => {
+    const sessions = uniq(seed.spans.filter((s) => s.session !== '').map((s) => s.session)).length;
+    expect(sessions, 'the seed stays in the exact range, so the panel check compares exactly').toBeLessThan(
+      UNIQ_COMBINED_EXACT,
+    );
+    const sizes = [1, 100, 1000, UNIQ_COMBINED_EXACT, 10_000, 100_000, 1_000_000];
+    const r = await run(`SELECT n, uniqCombined(s) AS approx
+FROM (SELECT k AS n, concat('session-', toString(number)) AS s
+      FROM (SELECT arrayJoin([${sizes.join(', ')}]) AS k) ARRAY JOIN range(k) AS number)
+GROUP BY n ORDER BY n`);
+    for (const row of r.rows) {
+      const n = Number(row['n']);
+      const approx = Number(row['approx']);
+      if (n <= UNIQ_COMBINED_EXACT) expect(approx, `${n} distinct`).toBe(n);
+      else expect(Math.abs(approx - n) / n, `${n} distinct: ${approx}`).toBeLessThan(0.01);
+    }
+    expect(r.rows).toHaveLength(sizes.length);
   });
 });
 

@@ -87,9 +87,9 @@ export interface DeliveryOptions {
 class PermanentDeliveryError extends Error {}
 
 /**
- * POSTs one JSON body. `errorText`: the receiver's error body is part of the error (Slack says why in
- * it: `invalid_payload`, `no_service`, `channel_is_archived`, ...), and a 4xx other than 408/429 is
- * permanent: it is not retried.
+ * POSTs one JSON body. The receiver's error body is part of the error (Slack says why in it:
+ * `invalid_payload`, `no_service`, `channel_is_archived`, ...; webhooks often do too), and a 4xx other
+ * than 408/429 is permanent: it is not retried (the engine offers a missed alert again later).
  */
 async function post(
   url: string,
@@ -97,7 +97,6 @@ async function post(
   headers: Record<string, string>,
   timeoutMs: number,
   doFetch: typeof fetch,
-  errorText = false,
 ): Promise<void> {
   const res = await doFetch(url, {
     method: 'POST',
@@ -109,9 +108,8 @@ async function post(
     await res.arrayBuffer().catch(() => undefined);
     return;
   }
-  if (!errorText) throw new Error(`HTTP ${res.status}`);
   const text = await res.text().catch(() => '');
-  // Slack's error codes are short words; anything else is cut, and only printable ASCII is kept.
+  // Error codes are short words; anything longer is cut, and only printable ASCII is kept.
   const reason = text
     .replace(/[^\x20-\x7e]+/g, ' ')
     .trim()
@@ -147,7 +145,7 @@ export async function deliver(
     case 'slack': {
       const body = JSON.stringify({ text: slackText(payload) });
       return withRetries(channel.retries, backoff, () =>
-        post(channel.url, body, {}, channel.timeout_ms, doFetch, true),
+        post(channel.url, body, {}, channel.timeout_ms, doFetch),
       );
     }
     case 'webhook': {

@@ -134,11 +134,31 @@ export interface PricerOptions {
   overrides?: PricesFile | undefined;
 }
 
+type BundledEntry = { modelId: string; price: BundledPrice } | null;
+
+/** What one (provider, model) resolves to: its override, and its bundled price per UTC day. */
+interface LookupEntry {
+  override: ModelOverride | undefined;
+  /** The last UTC day (days since the epoch) looked up, and its price: the common case. NaN: none. */
+  day: number;
+  bundled: BundledEntry;
+  /** Every day looked up (calls priced at their own timestamps span days). */
+  byDay: Map<number, BundledEntry> | undefined;
+}
+
+const DAY_MS = 86_400_000;
+/** Bound on cached (provider, model, day) lookups; past it the cache starts over. */
+const LOOKUP_CACHE_LIMIT = 10_000;
+
 export class Pricer {
   private readonly overrides: ModelOverride[];
   private readonly multipliers: Record<PricingTier, number>;
-  /** Bundled-table lookups are the slow part (pattern matching); cached per provider, model and day. */
-  private readonly lookupCache = new Map<string, { modelId: string; price: BundledPrice } | null>();
+  /**
+   * Per provider, per canonical model: the matching override and the bundled-table lookup (the slow
+   * part: pattern matching), the latter refreshed when the call's UTC day changes. Bounded.
+   */
+  private readonly lookupCache = new Map<string | undefined, Map<string, LookupEntry>>();
+  private lookupCacheSize = 0;
 
   constructor(options: PricerOptions = {}) {
     this.overrides = options.overrides?.models ?? [];
@@ -160,7 +180,8 @@ export class Pricer {
     if (!model) return { priced: false, reason: 'no model name' };
     const multiplier = this.multipliers[tier];
 
-    const override = this.findOverride(query.provider, model);
+    const entry = this.entryFor(query.provider, model);
+    const override = entry.override;
     if (override) {
       const rates = ratesFromOverride(override, usage.inputTokens);
       return {
@@ -171,7 +192,7 @@ export class Pricer {
         tier,
       };
     }
-    const bundled = this.lookupBundled(query.provider, model, query.at ?? new Date());
+    const bundled = this.lookupBundled(entry, query.provider, model, query.at);
     if (!bundled)
       return {
         priced: false,
@@ -188,6 +209,30 @@ export class Pricer {
     };
   }
 
+  private entryFor(provider: string | undefined, model: string): LookupEntry {
+    let byModel = this.lookupCache.get(provider);
+    let entry = byModel?.get(model);
+    if (entry) return entry;
+    if (this.lookupCacheSize >= LOOKUP_CACHE_LIMIT) {
+      this.lookupCache.clear();
+      this.lookupCacheSize = 0;
+      byModel = undefined;
+    }
+    if (!byModel) {
+      byModel = new Map();
+      this.lookupCache.set(provider, byModel);
+    }
+    entry = {
+      override: this.findOverride(provider, model),
+      day: Number.NaN,
+      bundled: null,
+      byDay: undefined,
+    };
+    byModel.set(model, entry);
+    this.lookupCacheSize++;
+    return entry;
+  }
+
   private findOverride(provider: string | undefined, model: string): ModelOverride | undefined {
     return this.overrides.find(
       (o) =>
@@ -196,24 +241,44 @@ export class Pricer {
     );
   }
 
-  private lookupBundled(provider: string | undefined, model: string, at: Date) {
+  private lookupBundled(
+    entry: LookupEntry,
+    provider: string | undefined,
+    model: string,
+    at: Date | undefined,
+  ): BundledEntry {
     const providerId = provider === undefined ? undefined : PROVIDER_IDS[provider];
     if (providerId === null) return null; // self-hosted: only an override can price it
-    const key = `${providerId ?? provider ?? ''}|${model}|${at.toISOString().slice(0, 10)}`;
-    const cached = this.lookupCache.get(key);
-    if (cached !== undefined) return cached;
-    let found: { modelId: string; price: BundledPrice } | null = null;
+    const day = Math.floor((at ? at.getTime() : Date.now()) / DAY_MS);
+    if (day === entry.day) return entry.bundled;
+    // An invalid date fails here as it always did (RangeError), before anything is cached.
+    const timestamp = at ?? new Date();
+    if (Number.isNaN(day)) timestamp.toISOString();
+    const seen = entry.byDay?.get(day);
+    if (seen !== undefined) {
+      entry.day = day;
+      entry.bundled = seen;
+      return seen;
+    }
+    let found: BundledEntry = null;
     try {
       const r = calcPrice({ input_tokens: 1, output_tokens: 1 }, model, {
         ...(providerId ? { providerId } : {}),
-        timestamp: at,
+        timestamp,
       });
       if (r) found = { modelId: r.model.id, price: r.model_price as BundledPrice };
     } catch {
       found = null;
     }
-    if (this.lookupCache.size > 10_000) this.lookupCache.clear();
-    this.lookupCache.set(key, found);
+    if (this.lookupCacheSize >= LOOKUP_CACHE_LIMIT) {
+      this.lookupCache.clear();
+      this.lookupCacheSize = 0;
+    }
+    entry.byDay ??= new Map();
+    entry.byDay.set(day, found);
+    this.lookupCacheSize++;
+    entry.day = day;
+    entry.bundled = found;
     return found;
   }
 }

@@ -189,3 +189,53 @@ describe('bad usage never produces a cost', () => {
     ).toThrow(/outputTokens must be a finite number/);
   });
 });
+
+describe('lookup cache', () => {
+  const usage = usageOf({ inputTokens: 1_000_000, outputTokens: 1_000_000 });
+
+  it('repeated calls give the same answers as a fresh pricer; overrides keep winning', () => {
+    const overrides = parsePrices({
+      models: [{ provider: 'openai', model: 'gpt-4o', input_mtok: 1, output_mtok: 2 }],
+    });
+    const custom = new Pricer({ overrides });
+    for (let i = 0; i < 3; i++) {
+      for (const [provider, model] of [
+        ['openai', 'gpt-4o'],
+        ['azure.ai.openai', 'gpt-4o'],
+        [undefined, 'gpt-4o-mini'],
+        ['openai', 'no-such-model-xyz'],
+        ['ollama', 'llama3'],
+      ] as const) {
+        const q = { provider, model, usage };
+        expect(custom.price(q)).toEqual(new Pricer({ overrides }).price(q));
+      }
+      expect(priced(custom.price({ provider: 'openai', model: 'gpt-4o', usage })).from).toBe('override');
+    }
+  });
+
+  it('prices each call on its own date, also when dates alternate', () => {
+    const days = [new Date('2024-01-15T12:00:00Z'), new Date('2025-06-01T00:00:00Z'), undefined];
+    for (let i = 0; i < 2; i++) {
+      for (const at of days) {
+        const q = { provider: 'openai', model: 'gpt-4o', usage, at };
+        expect(pricer.price(q)).toEqual(new Pricer().price(q));
+      }
+    }
+  });
+
+  it('an invalid date still fails the lookup (RangeError), and is not cached', () => {
+    const fresh = new Pricer();
+    expect(() => fresh.price({ model: 'gpt-4o', usage, at: new Date(Number.NaN) })).toThrow(RangeError);
+    expect(() => fresh.price({ model: 'gpt-4o', usage, at: new Date(Number.NaN) })).toThrow(RangeError);
+    expect(priced(fresh.price({ model: 'gpt-4o', usage })).cost.total).toBeGreaterThan(0);
+  });
+
+  it('stays bounded and correct past its limit', () => {
+    const fresh = new Pricer();
+    const expected = priced(fresh.price({ provider: 'openai', model: 'gpt-4o', usage })).cost.total;
+    for (let i = 0; i < 10_050; i++) fresh.price({ provider: 'openai', model: `unknown-${i}`, usage });
+    const cache = (fresh as unknown as { lookupCacheSize: number }).lookupCacheSize;
+    expect(cache).toBeLessThanOrEqual(10_000);
+    expect(priced(fresh.price({ provider: 'openai', model: 'gpt-4o', usage })).cost.total).toBe(expected);
+  }, 60_000);
+});

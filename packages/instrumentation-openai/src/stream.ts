@@ -6,8 +6,8 @@ import type { GenAiCallEnd } from '@burnrate/core';
 import { fromResponsesObject, isObj, type Raw, str, tierOf, usageFrom } from './endpoints.js';
 
 export interface StreamAccumulator {
-  /** Returns false to hide the chunk from the caller. */
-  onChunk(chunk: unknown): boolean;
+  /** Returns false to hide the chunk from the caller, `{ replacement }` to show that instead. */
+  onChunk(chunk: unknown): boolean | { replacement: unknown };
   /** The provider sent its terminal event (finish reason / `response.completed`). */
   readonly finished: boolean;
   result(): GenAiCallEnd & { outputTexts: string[] };
@@ -32,7 +32,7 @@ export class ChoicesStream implements StreamAccumulator {
     private readonly hideUsageChunk: boolean,
   ) {}
 
-  onChunk(chunk: unknown): boolean {
+  onChunk(chunk: unknown): boolean | { replacement: unknown } {
     if (!isObj(chunk)) return true;
     this.model ??= str(chunk['model']);
     this.id ??= str(chunk['id']);
@@ -66,8 +66,9 @@ export class ChoicesStream implements StreamAccumulator {
     if (isObj(usage)) this.usageRaw = usage;
     if (!this.hideUsageChunk) return true;
     if (Array.isArray(choices) && choices.length === 0 && isObj(usage)) return false;
-    // Without include_usage, the API sends no `usage` field at all.
-    if (usage === null) delete chunk['usage'];
+    // Without include_usage, the API sends no `usage` field at all: the caller gets the chunk without
+    // it, as a copy (deleting a property would turn every chunk into a slow dictionary-mode object).
+    if (usage === null) return { replacement: withoutUsage(chunk) };
     return true;
   }
 
@@ -82,6 +83,25 @@ export class ChoicesStream implements StreamAccumulator {
       outputTexts: this.texts,
     };
   }
+}
+
+/** A copy of `chunk` without its `usage` field: same keys in the same order, same values. */
+function withoutUsage(chunk: Raw): Raw {
+  const out: Raw = {};
+  const keys = Object.keys(chunk);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k === 'usage') continue;
+    if (k === '__proto__')
+      Object.defineProperty(out, k, {
+        value: chunk[k],
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    else out[k] = chunk[k];
+  }
+  return out;
 }
 
 const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);

@@ -76,10 +76,7 @@ export class GenAiCall {
 
   constructor(private readonly options: GenAiCallOptions) {
     this.parentCtx = options.ctx ?? context.active();
-    const start = options.prompt
-      ? { ...options.start, attributes: { ...options.start.attributes, ...options.prompt.attributes } }
-      : options.start;
-    this.span = startGenAiSpan(options.tracer, start, this.parentCtx);
+    this.span = startGenAiSpan(options.tracer, options.start, this.parentCtx, options.prompt?.attributes);
     this.ctx = trace.setSpan(this.parentCtx, this.span);
   }
 

@@ -29,12 +29,19 @@ export interface GenAiSpanStart {
 }
 
 /** Starts a CLIENT span named `{operation} {model}` carrying the request and attribution attributes. */
-export function startGenAiSpan(tracer: Tracer, start: GenAiSpanStart, ctx: Context = context.active()): Span {
+export function startGenAiSpan(
+  tracer: Tracer,
+  start: GenAiSpanStart,
+  ctx: Context = context.active(),
+  /** More attributes, after `start.attributes` (e.g. prompt fingerprints). */
+  extra?: Attributes,
+): Span {
   const attributes: Attributes = {
     [ATTR.OPERATION_NAME]: start.operation,
     [ATTR.PROVIDER_NAME]: start.provider,
     ...attributionAttributes(ctx),
     ...start.attributes,
+    ...extra,
   };
   if (start.requestModel) attributes[ATTR.REQUEST_MODEL] = start.requestModel;
   if (start.serverAddress) attributes[ATTR.SERVER_ADDRESS] = start.serverAddress;

@@ -33,7 +33,7 @@ import {
   requestAttributes,
   responses,
 } from './endpoints.js';
-import { serverInfo } from './provider.js';
+import { type ServerInfo, serverInfo } from './provider.js';
 import { ChoicesStream, ResponsesStream, type StreamAccumulator } from './stream.js';
 import type { OpenAIInstrumentationConfig } from './types.js';
 import { VERSION } from './version.js';
@@ -50,11 +50,46 @@ const TARGETS: Array<[path: string[], endpoint: Endpoint]> = [
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-function envFlag(name: string): boolean | undefined {
-  const v = process.env[name]?.trim().toLowerCase();
+function parseFlag(raw: string | undefined): boolean | undefined {
+  const v = raw?.trim().toLowerCase();
   if (v === 'false' || v === '0' || v === 'no' || v === 'off') return false;
   if (v === 'true' || v === '1' || v === 'yes' || v === 'on') return true;
   return undefined;
+}
+
+let includeUsageRaw: string | undefined;
+let includeUsageFlag: boolean | undefined;
+
+/** `BURNRATE_OPENAI_INCLUDE_USAGE`, parsed once per distinct value (the variable may change at run time). */
+function includeUsageEnv(): boolean | undefined {
+  const raw = process.env['BURNRATE_OPENAI_INCLUDE_USAGE'];
+  if (raw !== includeUsageRaw) {
+    includeUsageRaw = raw;
+    includeUsageFlag = parseFlag(raw);
+  }
+  return includeUsageFlag;
+}
+
+type ClientLike = { _client?: { baseURL?: unknown } } | undefined;
+interface ServerCacheEntry {
+  baseURL: unknown;
+  providerFor: ((url: URL) => string | undefined) | undefined;
+  info: ServerInfo;
+}
+/** `serverInfo` per SDK client (parsing its base URL is per client, not per call); redone if the URL changes. */
+const serverCache = new WeakMap<object, ServerCacheEntry>();
+
+function serverOfClient(
+  client: { baseURL?: unknown } | undefined,
+  providerFor: ((url: URL) => string | undefined) | undefined,
+): ServerInfo {
+  const baseURL = client?.baseURL;
+  if (typeof client !== 'object' || client === null) return serverInfo(baseURL, providerFor);
+  const hit = serverCache.get(client);
+  if (hit && hit.baseURL === baseURL && hit.providerFor === providerFor) return hit.info;
+  const info = serverInfo(baseURL, providerFor);
+  serverCache.set(client, { baseURL, providerFor, info });
+  return info;
 }
 
 function openAIClass(moduleExports: unknown): Record<string, unknown> | undefined {
@@ -140,15 +175,14 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
   /** The provider a client talks to (for the budget guard's policies). */
   private providerOf(sdk: unknown): string {
     try {
-      const client = (sdk as { _client?: { baseURL?: unknown } } | undefined)?._client;
-      return serverInfo(client?.baseURL, this.getConfig().providerFor).provider;
+      return serverOfClient((sdk as ClientLike)?._client, this.getConfig().providerFor).provider;
     } catch {
       return 'openai';
     }
   }
 
   private includeUsage(): boolean {
-    return envFlag('BURNRATE_OPENAI_INCLUDE_USAGE') ?? this.getConfig().includeUsage ?? true;
+    return includeUsageEnv() ?? this.getConfig().includeUsage ?? true;
   }
 
   private wrapCreate(original: AnyFn, endpoint: Endpoint): AnyFn {
@@ -161,8 +195,10 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
       try {
         if (isObj(body)) {
           stream = body['stream'] === true;
-          const client = (this as { _client?: { baseURL?: unknown } } | undefined)?._client;
-          const server = serverInfo(client?.baseURL, instrumentation.getConfig().providerFor);
+          const server = serverOfClient(
+            (this as ClientLike)?._client,
+            instrumentation.getConfig().providerFor,
+          );
           call = new GenAiCall({
             tracer: instrumentation.tracer,
             metrics: instrumentation.genAiMetrics,
@@ -226,8 +262,10 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
           this.observeStream(data, call, endpoint, body, undo !== undefined, estimate);
           return;
         }
-        const { outputTexts, ...end } = endpoint.fromResponse(data, body);
-        call.end({ ...end, estimateFrom: end.usage ? undefined : estimate(outputTexts) });
+        // The result is ours: it goes to call.end as it is (end() reads only GenAiCallEnd's fields).
+        const end: GenAiCallEnd & { outputTexts: string[] } = endpoint.fromResponse(data, body);
+        end.estimateFrom = end.usage ? undefined : estimate(end.outputTexts);
+        call.end(end);
       },
     });
     if (!observed) {

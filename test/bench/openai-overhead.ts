@@ -7,7 +7,11 @@
  * openai 6.x, so that is the common SDK; burnrate is also measured on openai 7.x against an
  * uninstrumented 7.x.
  *
- *   node test/bench/openai-overhead.ts [--smoke] [--json out.json]
+ *   node test/bench/openai-overhead.ts [--smoke] [--json out.json] [--baseline <dir>]
+ *
+ * `--baseline <dir>`: also measure burnrate's openai instrumentation built elsewhere (`dir` is a package
+ * directory with a dist/, whose `@burnrate/core` resolves to the matching build), as variant
+ * `baseline`, interleaved with the others: before/after figures from one run.
  *
  * Reported per variant: added wall time and added CPU time per call against the uninstrumented run of
  * the same round (paired), as median (min – max) over rounds; each round's figure is that process's
@@ -87,8 +91,11 @@ function runChild(args: string[]): Promise<ChildResult> {
 }
 
 export async function runOverhead(
-  opts: { smoke?: boolean; log?: (s: string) => void } = {},
+  opts: { smoke?: boolean; log?: (s: string) => void; baseline?: string | undefined } = {},
 ): Promise<OverheadResult> {
+  const variants: Array<[string, string]> = opts.baseline
+    ? [...VARIANTS, [`burnrate@${opts.baseline}`, 'v6'], [`burnrate@${opts.baseline}`, 'v7']]
+    : VARIANTS;
   const log = opts.log ?? ((s: string) => console.error(s));
   const rounds = opts.smoke ? 1 : Number(process.env['BENCH_ROUNDS'] ?? 5);
   const plainCalls = opts.smoke ? 80 : 400;
@@ -99,7 +106,7 @@ export async function runOverhead(
   try {
     for (let r = 0; r < rounds; r++) {
       const round: ChildResult[] = [];
-      for (const [variant, sdk] of rotated(VARIANTS, r)) {
+      for (const [variant, sdk] of rotated(variants, r)) {
         const res = await runChild([
           variant,
           sdk,
@@ -112,7 +119,7 @@ export async function runOverhead(
           throw new Error(`${variant}/${sdk} exported ${res.spans} spans for ${res.calls} calls`);
         round.push(res);
         log(
-          `  round ${r + 1}/${rounds} ${variant.padEnd(9)} openai ${res.sdkVersion}: plain ${res.plainWallUs.toFixed(0)} µs wall, stream ${(res.streamWallUs / 1000).toFixed(2)} ms wall`,
+          `  round ${r + 1}/${rounds} ${(variant.startsWith('burnrate@') ? 'baseline' : variant).padEnd(9)} openai ${res.sdkVersion}: plain ${res.plainWallUs.toFixed(0)} µs wall, stream ${(res.streamWallUs / 1000).toFixed(2)} ms wall`,
         );
       }
       results.push(round);
@@ -121,14 +128,14 @@ export async function runOverhead(
     await server.close();
   }
   const rows: OverheadRow[] = [];
-  for (const [variant, sdk] of VARIANTS) {
+  for (const [variant, sdk] of variants) {
     const mine = results.map((round) => round.find((x) => x.variant === variant && x.sdk === sdk)!);
     const base = results.map((round) => round.find((x) => x.variant === 'none' && x.sdk === sdk)!);
     const diff = (f: (x: ChildResult) => number, per = 1) =>
       summarize(mine.map((m, i) => (f(m) - f(base[i]!)) / per));
     const cps = mine[0]!.chunksPerStream;
     rows.push({
-      variant,
+      variant: variant.startsWith('burnrate@') ? 'baseline' : variant,
       sdk,
       sdkVersion: mine[0]!.sdkVersion,
       spansPerCall: mine[0]!.spans / mine[0]!.calls,
@@ -152,7 +159,11 @@ function mine0Chunks(results: ChildResult[][]): number {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const smoke = process.argv.includes('--smoke');
   const jsonAt = process.argv.indexOf('--json');
-  const res = await runOverhead({ smoke });
+  const baselineAt = process.argv.indexOf('--baseline');
+  const res = await runOverhead({
+    smoke,
+    baseline: baselineAt > 0 ? process.argv[baselineAt + 1] : undefined,
+  });
   for (const r of res.rows) {
     console.log(
       `${r.variant.padEnd(9)} openai ${r.sdkVersion.padEnd(7)} plain +${r.addedPlainWallUs.median.toFixed(1)} µs wall +${r.addedPlainCpuUs.median.toFixed(1)} µs cpu | stream +${(r.addedStreamWallUs.median / 1000).toFixed(2)} ms wall, +${r.addedPerChunkWallUs.median.toFixed(2)} µs/chunk wall, +${r.addedPerChunkCpuUs.median.toFixed(2)} µs/chunk cpu`,

@@ -3,7 +3,9 @@
  *
  *   node child.ts <variant> <sdk> <plainBaseURL> <streamBaseURL> <plainCalls> <streamCalls>
  *
- * variant: none | burnrate | otel | traceloop | arize; sdk: v6 (openai 6.x via the `openai-v6` alias) or
+ * variant: none | burnrate | otel | traceloop | arize, or `burnrate@<dir>`: burnrate's openai instrumentation
+ * loaded from another build (a package directory, e.g. a copy of an earlier dist, for before/after
+ * runs); sdk: v6 (openai 6.x via the `openai-v6` alias) or
  * v7 (openai 7.x). Every variant, `none` included, runs the same OpenTelemetry setup: an
  * AsyncLocalStorage context manager and an SDK TracerProvider with a SimpleSpanProcessor into an
  * in-memory exporter (reset after every block). Instrumentations are enabled the way users enable
@@ -47,6 +49,7 @@ function load(name: string): Instr | undefined {
     case 'arize':
       return new (ctor('@arizeai/openinference-instrumentation-openai'))();
     default:
+      if (name.startsWith('burnrate@')) return new (ctor(name.slice('burnrate@'.length)))();
       throw new Error(`unknown variant ${name}`);
   }
 }

@@ -1,0 +1,237 @@
+/**
+ * The instrumentation's own cost with no network at all: the openai client gets a `fetch` that answers
+ * from precomputed bodies (the fast fake server's), so a call is pure client-side CPU (SDK + OTel +
+ * instrumentation) and the differences between variants are the instrumentations'. Variants are
+ * patched in turn in one process (as ab-child.ts), in short interleaved batches, many rounds.
+ *
+ *   node test/bench/overhead/inproc.ts [--sdk v6|v7] [--rounds N] [variant...]
+ *
+ * variant: none | burnrate | burnrate@<package dir> (peers: use openai-overhead.ts; their patch
+ * functions do not all apply to an already-loaded module). Reports per variant the
+ * added CPU time per plain call and per stream chunk: median (min – max) over rounds of the paired
+ * difference to `none` (each round's figure is the mean over a batch of calls).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { summarize } from '../lib/stats.ts';
+
+const require = createRequire(import.meta.url);
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(name);
+  if (i < 0) return dflt;
+  const v = argv[i + 1]!;
+  argv.splice(i, 2);
+  return v;
+};
+const sdk = opt('--sdk', 'v6');
+const ROUNDS = Number(opt('--rounds', '30'));
+const PLAIN = 200;
+const STREAMS = 3;
+const CHUNKS = 1000;
+const names = argv.length > 0 ? argv : ['none', 'burnrate'];
+if (!names.includes('none')) names.unshift('none');
+
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+const exporter = new InMemorySpanExporter();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+trace.setGlobalTracerProvider(provider);
+
+const sdkName = sdk === 'v7' ? 'openai' : 'openai-v6';
+const openaiModule = require(sdkName) as {
+  OpenAI: new (o: object) => { chat: { completions: { create(body: object): Promise<unknown> } } };
+};
+const version = (
+  JSON.parse(readFileSync(join(dirname(require.resolve(sdkName)), 'package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+// The fast fake server's bodies (test/bench/lib/fast-openai-server.ts), answered without a socket.
+const usage = {
+  prompt_tokens: 12,
+  completion_tokens: 5,
+  total_tokens: 17,
+  prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+  completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
+};
+const base = {
+  id: 'chatcmpl-bench',
+  created: 1_700_000_000,
+  model: 'gpt-4o-mini-2024-07-18',
+  system_fingerprint: 'fp_b',
+};
+const plainBody = JSON.stringify({
+  ...base,
+  object: 'chat.completion',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'Hello world', refusal: null },
+      logprobs: null,
+      finish_reason: 'stop',
+    },
+  ],
+  usage,
+});
+function streamBody(includeUsage: boolean): Uint8Array {
+  const extra = includeUsage ? { usage: null } : {};
+  const chunk = (choice: Record<string, unknown>) =>
+    `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, logprobs: null, finish_reason: null, ...choice }], ...extra })}\n\n`;
+  const parts = [chunk({ delta: { role: 'assistant', content: '', refusal: null } })];
+  for (let i = 0; i < CHUNKS; i++) parts.push(chunk({ delta: { content: ' tok' } }));
+  parts.push(chunk({ delta: {}, finish_reason: 'stop' }));
+  if (includeUsage)
+    parts.push(
+      `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`,
+    );
+  parts.push('data: [DONE]\n\n');
+  return new TextEncoder().encode(parts.join(''));
+}
+const streams = { true: streamBody(true), false: streamBody(false) };
+const fakeFetch = async (_url: unknown, init: { body?: string }) => {
+  const body = JSON.parse(init.body ?? '{}') as {
+    stream?: boolean;
+    stream_options?: { include_usage?: boolean };
+  };
+  if (body.stream) {
+    // In 16 KiB pieces, as a socket delivers it (one huge piece makes the SDK's SSE decoding quadratic).
+    const bytes = streams[String(body.stream_options?.include_usage === true) as 'true' | 'false'];
+    let at = 0;
+    const piecewise = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (at >= bytes.length) controller.close();
+        else {
+          controller.enqueue(bytes.subarray(at, at + 16384));
+          at += 16384;
+        }
+      },
+    });
+    return new Response(piecewise, {
+      headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_b' },
+    });
+  }
+  return new Response(plainBody, {
+    headers: { 'content-type': 'application/json', 'x-request-id': 'req_b' },
+  });
+};
+const client = new openaiModule.OpenAI({
+  apiKey: 'x',
+  baseURL: 'http://127.0.0.1:9/v1',
+  maxRetries: 0,
+  fetch: fakeFetch,
+});
+
+interface ModuleDef {
+  name: string;
+  patch?: (exports: unknown, version?: string) => unknown;
+  unpatch?: (exports: unknown, version?: string) => void;
+}
+interface Instr {
+  setTracerProvider(p: unknown): void;
+  setMeterProvider?(p: unknown): void;
+  getModuleDefinitions?(): ModuleDef[];
+  _modules?: ModuleDef[];
+}
+function make(name: string): { name: string; patch(): void; unpatch(): void } {
+  if (name === 'none') return { name, patch() {}, unpatch() {} };
+  const mod = name.startsWith('burnrate@')
+    ? name.slice('burnrate@'.length)
+    : {
+        burnrate: '@burnrate/instrumentation-openai',
+        otel: '@opentelemetry/instrumentation-openai',
+        traceloop: '@traceloop/instrumentation-openai',
+        arize: '@arizeai/openinference-instrumentation-openai',
+      }[name];
+  if (!mod) throw new Error(`unknown variant ${name}`);
+  const Ctor = (require(mod) as { OpenAIInstrumentation: new (cfg?: object) => Instr }).OpenAIInstrumentation;
+  const inst = new Ctor({ enabled: false });
+  inst.setTracerProvider(provider);
+  inst.setMeterProvider?.(metrics.getMeterProvider());
+  const defs = (inst.getModuleDefinitions?.() ?? inst._modules ?? []).filter((d) => d.name === 'openai');
+  if (defs.length === 0) throw new Error(`${name}: no patch for the openai module`);
+  return {
+    name,
+    patch: () => {
+      for (const d of defs) d.patch?.(openaiModule, version);
+    },
+    unpatch: () => {
+      for (const d of defs) d.unpatch?.(openaiModule, version);
+    },
+  };
+}
+const variants = names.map(make);
+
+const messages = [
+  { role: 'system', content: 'You are a helpful assistant.' },
+  { role: 'user', content: 'Say hello' },
+];
+const plain = () => client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+let chunks = 0;
+async function streamed(): Promise<void> {
+  const s = (await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages,
+    stream: true,
+  })) as AsyncIterable<unknown>;
+  for await (const _ of s) chunks++;
+}
+
+async function batch(v: (typeof variants)[number]) {
+  v.patch();
+  try {
+    for (let i = 0; i < 10; i++) await plain();
+    // CPU time, not wall time: on a shared machine the process waits for a core more than it runs.
+    const cpu = () => {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1000;
+    };
+    const t0 = cpu();
+    for (let i = 0; i < PLAIN; i++) await plain();
+    const t1 = cpu();
+    chunks = 0;
+    for (let i = 0; i < STREAMS; i++) await streamed();
+    const t2 = cpu();
+    const spans = exporter.getFinishedSpans().length;
+    exporter.reset();
+    if (v.name !== 'none' && spans !== PLAIN + STREAMS + 10) throw new Error(`${v.name}: ${spans} spans`);
+    return { plainUs: ((t1 - t0) * 1000) / PLAIN, chunkUs: ((t2 - t1) * 1000) / chunks };
+  } finally {
+    v.unpatch();
+  }
+}
+
+for (let w = 0; w < 3; w++) for (const v of variants) await batch(v);
+const rows: Record<string, Array<{ plainUs: number; chunkUs: number }>> = {};
+for (let r = 0; r < ROUNDS; r++) {
+  for (let i = 0; i < variants.length; i++) {
+    const v = variants[(i + r) % variants.length]!;
+    const row = rows[v.name] ?? [];
+    rows[v.name] = row;
+    row.push(await batch(v));
+  }
+}
+const label = (n: string) =>
+  n.startsWith('burnrate@') ? n.slice('burnrate@'.length).split('/').slice(-2, -1)[0]! : n;
+const noneRows = rows['none']!;
+console.log(
+  `openai ${version}, in process, no network: ${ROUNDS} rounds x (${PLAIN} plain calls + ${STREAMS} streams of ~${CHUNKS} chunks) per variant`,
+);
+console.log(
+  `none: ${summarize(noneRows.map((x) => x.plainUs)).median.toFixed(1)} µs/call, ${summarize(noneRows.map((x) => x.chunkUs)).median.toFixed(2)} µs/chunk`,
+);
+const f = (s: { median: number; min: number; max: number }, d: number) =>
+  `${s.median.toFixed(d)} (${s.min.toFixed(d)} – ${s.max.toFixed(d)})`.padEnd(26);
+console.log('variant            added µs/call             added µs/chunk');
+for (const v of variants) {
+  if (v.name === 'none') continue;
+  const mine = rows[v.name]!;
+  const call = summarize(mine.map((x, i) => x.plainUs - noneRows[i]!.plainUs));
+  const chunk = summarize(mine.map((x, i) => x.chunkUs - noneRows[i]!.chunkUs));
+  console.log(`${label(v.name).padEnd(18)} ${f(call, 1)}${f(chunk, 2)}`);
+}
+process.exit(0);

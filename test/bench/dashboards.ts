@@ -6,11 +6,27 @@
  * the way Grafana and the ClickHouse plugin expand it (dashboards/test/grafana-sim.ts), every variable on
  * All, over the dashboard's default time range (`now-24h` for the spend dashboards) and over the whole
  * 7 days, run `runs` times round-robin; per panel: median, min, max.
- * The store lives in a temp dir that is deleted afterwards.
+ * The store lives in a temp dir that is deleted afterwards, unless `BENCH_DASH_STORE` (or `--store DIR`)
+ * names a directory: then the store is generated there once, kept, and reused by later runs with the
+ * same span count (its time range is read back from `bench-meta.json` there), so iterating on queries
+ * does not regenerate 10M spans each time.
  *
- *   pnpm build && node test/bench/dashboards.ts [--smoke] [--spans 10000000]
+ * Run directly, this prints to stdout (and `--json FILE`) and never writes RESULTS.md. Options:
+ * `--baseline DIR` also runs the panels of another dashboards/json directory (e.g. one exported from an
+ * earlier commit) interleaved with the current ones, so before/after are measured in the same run;
+ * `--panels REGEX` keeps the panels whose `dashboard / panel` matches; `--runs N` (or `BENCH_DASH_RUNS`).
+ *
+ *   pnpm build && node test/bench/dashboards.ts [--smoke] [--spans 10000000] [--store DIR] [--baseline DIR]
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +46,14 @@ export interface PanelTiming {
   ms: Summary;
   /** Over the whole 7 days (all N spans). */
   ms7d: Summary;
+  /** The same panel from the `baseline` dashboards, measured interleaved in the same run. */
+  /**
+   * CPU time of this process (ClickHouse runs in it) per query, default range and 7 days: less sensitive
+   * than wall time to other jobs on a shared machine (with 2 cores, wall ≈ CPU / 2 when idle).
+   */
+  cpuMs: Summary;
+  cpuMs7d: Summary;
+  baseline?: { ms: Summary; ms7d: Summary; cpuMs: Summary; cpuMs7d: Summary; rows: number };
 }
 export interface DashboardResult {
   spans: number;
@@ -105,34 +129,73 @@ function genaiSelect(off: number, count: number, fromS: number, spanS: number): 
 const SPEND_COLUMNS =
   'timestamp, trace_id, span_id, parent_span_id, span_name, service_name, provider, operation, request_model, response_model, model, server_address, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, unpriced, cost_usd, cost_input_usd, cost_output_usd, cost_cache_read_usd, cost_source, priced_by, usage_estimated, pricing_tier, feature, user_id, session_id, tenant, cache_hit, cache_kind, cache_saved_usd, route_name, route_reason, route_baseline_model, route_baseline_cost_usd, route_saved_usd, duration_ns, ttft_seconds, stream, stream_completed, status_code, error_type, instrumentation_source, scope_name';
 
+interface StoreMeta {
+  spans: number;
+  fromMs: number;
+  toMs: number;
+  generateSeconds: number;
+}
+
 export async function runDashboards(
-  opts: { smoke?: boolean; spans?: number; runs?: number; log?: (s: string) => void } = {},
+  opts: {
+    smoke?: boolean;
+    spans?: number;
+    runs?: number;
+    log?: (s: string) => void;
+    /** Keep the store here and reuse it when it already holds `spans` spans (default `BENCH_DASH_STORE`). */
+    storeDir?: string;
+    /** Another dashboards/json directory whose panels run interleaved with the current ones. */
+    baselineDir?: string;
+    /** Only panels whose `dashboard / panel` matches. */
+    panels?: RegExp;
+  } = {},
 ): Promise<DashboardResult> {
   const log = opts.log ?? ((s: string) => console.error(s));
   const N = opts.spans ?? (opts.smoke ? 200_000 : 10_000_000);
   const runs = opts.runs ?? (opts.smoke ? 2 : Number(process.env['BENCH_DASH_RUNS'] ?? 5));
-  const dir = mkdtempSync(join(tmpdir(), 'burnrate-bench-dash-'));
+  const keepDir = opts.storeDir ?? process.env['BENCH_DASH_STORE'];
+  if (keepDir) mkdirSync(keepDir, { recursive: true });
+  const dir = keepDir ?? mkdtempSync(join(tmpdir(), 'burnrate-bench-dash-'));
+  const metaFile = join(dir, 'bench-meta.json');
+  const kept: StoreMeta | undefined =
+    keepDir && existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, 'utf8')) as StoreMeta) : undefined;
+  if (kept && kept.spans !== N)
+    throw new Error(
+      `${dir} holds a store of ${kept.spans} spans, not ${N}: remove it or pick another directory`,
+    );
   const config = parseConfig(JSON.stringify({ data_dir: dir }), 'bench');
   const store = await openStore(config);
   const client = store.client;
   try {
     await migrate(client, schemaFor(config));
-    const toMs = Math.floor(Date.now() / 60_000) * 60_000;
+    const toMs = kept?.toMs ?? Math.floor(Date.now() / 60_000) * 60_000;
     const fromMs = toMs - 7 * DAY_MS;
     const spanS = (7 * DAY_MS) / 1000 / N;
     const t0 = performance.now();
-    // in chunks, so each INSERT's blocks stay moderate (memory) and the rollup MV sees every row
-    const chunk = Math.min(N, 2_000_000);
-    for (let off = 0; off < N; off += chunk) {
-      const n = Math.min(chunk, N - off);
-      const sel = genaiSelect(off, n, fromMs / 1000 + off * spanS, spanS);
-      const c0 = performance.now();
-      await client.command({
-        query: `INSERT INTO burnrate.genai_spend (${SPEND_COLUMNS}) SELECT ${SPEND_COLUMNS} FROM (${sel}) ${GEN_SETTINGS}`,
-      });
-      const c1 = performance.now();
-      await client.command({
-        query: `INSERT INTO burnrate.otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode)
+    if (kept)
+      log(`  dashboards: reusing the store in ${dir} (generated in ${kept.generateSeconds.toFixed(0)} s)`);
+    else await generate();
+    const generateSeconds = kept?.generateSeconds ?? (performance.now() - t0) / 1000;
+    if (keepDir && !kept)
+      writeFileSync(
+        metaFile,
+        JSON.stringify({ spans: N, fromMs, toMs, generateSeconds } satisfies StoreMeta),
+      );
+    return await measure(generateSeconds);
+
+    async function generate() {
+      // in chunks, so each INSERT's blocks stay moderate (memory) and the rollup MV sees every row
+      const chunk = Math.min(N, 2_000_000);
+      for (let off = 0; off < N; off += chunk) {
+        const n = Math.min(chunk, N - off);
+        const sel = genaiSelect(off, n, fromMs / 1000 + off * spanS, spanS);
+        const c0 = performance.now();
+        await client.command({
+          query: `INSERT INTO burnrate.genai_spend (${SPEND_COLUMNS}) SELECT ${SPEND_COLUMNS} FROM (${sel}) ${GEN_SETTINGS}`,
+        });
+        const c1 = performance.now();
+        await client.command({
+          query: `INSERT INTO burnrate.otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode)
 SELECT timestamp, trace_id, span_id, parent_span_id, span_name, 'Client', service_name,
   map('service.name', service_name, 'service.version', '1.4.2', 'host.name', concat('host-', toString(intHash32(n) % 16))),
   scope_name, '0.1.0',
@@ -142,144 +205,217 @@ SELECT timestamp, trace_id, span_id, parent_span_id, span_name, 'Client', servic
       'burnrate.feature', feature, 'user.id', user_id, 'session.id', session_id, 'burnrate.tenant', tenant),
   duration_ns, status_code
 FROM (${sel}) ${GEN_SETTINGS}`,
+        });
+        log(
+          `  dashboards: generated ${(off + n).toLocaleString('en-US')} of ${N.toLocaleString('en-US')} spans (genai_spend ${((c1 - c0) / 1000).toFixed(1)} s, otel_traces ${((performance.now() - c1) / 1000).toFixed(1)} s)`,
+        );
+      }
+      // budget state and alert history (small tables)
+      await client.command({
+        query: `INSERT INTO burnrate.budget_state SELECT concat('budget-', toString(number % 20)), concat('tenant-', toString(number)), toDateTime64(${Math.floor(toMs / DAY_MS) * 86400}, 3), toDateTime64(${Math.floor(toMs / DAY_MS) * 86400 + 86400}, 3), number * 1.5, 1000, number * 0.15, number * 2.1, multiIf(number > 600, 'alert', number > 400, 'warn', 'ok'), now64(3) FROM numbers(1000)`,
       });
-      log(
-        `  dashboards: generated ${(off + n).toLocaleString('en-US')} of ${N.toLocaleString('en-US')} spans (genai_spend ${((c1 - c0) / 1000).toFixed(1)} s, otel_traces ${((performance.now() - c1) / 1000).toFixed(1)} s)`,
-      );
+      await client.command({
+        query: `INSERT INTO burnrate.budget_alerts SELECT toString(number), 'threshold_crossed', concat('budget-', toString(number % 20)), concat('tenant-', toString(number % 200)), 0.8, 81, 810, 1000, 1100, toDateTime64(${fromMs / 1000}, 3), toDateTime64(${toMs / 1000}, 3), toDateTime64(${fromMs / 1000} + number * 60, 3), toDateTime64(${fromMs / 1000} + number * 60, 3), toDateTime64(${fromMs / 1000} + number * 60, 3), 'bench', ['hook'], if(number % 10 = 0, ['slack'], []), '{}' FROM numbers(5000)`,
+      });
     }
-    // budget state and alert history (small tables)
-    await client.command({
-      query: `INSERT INTO burnrate.budget_state SELECT concat('budget-', toString(number % 20)), concat('tenant-', toString(number)), toDateTime64(${Math.floor(toMs / DAY_MS) * 86400}, 3), toDateTime64(${Math.floor(toMs / DAY_MS) * 86400 + 86400}, 3), number * 1.5, 1000, number * 0.15, number * 2.1, multiIf(number > 600, 'alert', number > 400, 'warn', 'ok'), now64(3) FROM numbers(1000)`,
-    });
-    await client.command({
-      query: `INSERT INTO burnrate.budget_alerts SELECT toString(number), 'threshold_crossed', concat('budget-', toString(number % 20)), concat('tenant-', toString(number % 200)), 0.8, 81, 810, 1000, 1100, toDateTime64(${fromMs / 1000}, 3), toDateTime64(${toMs / 1000}, 3), toDateTime64(${fromMs / 1000} + number * 60, 3), toDateTime64(${fromMs / 1000} + number * 60, 3), toDateTime64(${fromMs / 1000} + number * 60, 3), 'bench', ['hook'], if(number % 10 = 0, ['slack'], []), '{}' FROM numbers(5000)`,
-    });
-    const generateSeconds = (performance.now() - t0) / 1000;
-    const countOf = async (sql: string) => {
-      const rs = await client.query({ query: sql, format: 'JSONEachRow' });
-      return Number(((await rs.json()) as Array<{ c: string }>)[0]!.c);
-    };
-    const spans = await countOf('SELECT count() AS c FROM burnrate.genai_spend');
-    const traceRows = await countOf('SELECT count() AS c FROM burnrate.otel_traces');
-    const rollupRows = await countOf('SELECT count() AS c FROM burnrate.genai_spend_1m');
-    log(
-      `  dashboards: ${spans.toLocaleString('en-US')} spans, ${rollupRows.toLocaleString('en-US')} rollup rows, generated in ${generateSeconds.toFixed(0)} s`,
-    );
 
-    // variables: All, with the options the variable queries would list
-    const distinct = async (col: string) => {
-      const rs = await client.query({
-        query: `SELECT DISTINCT ${col} AS v FROM burnrate.genai_spend_1m WHERE ${col} != '' ORDER BY v`,
+    async function measure(generateSeconds: number): Promise<DashboardResult> {
+      const countOf = async (sql: string) => {
+        const rs = await client.query({ query: sql, format: 'JSONEachRow' });
+        return Number(((await rs.json()) as Array<{ c: string }>)[0]!.c);
+      };
+      const spans = await countOf('SELECT count() AS c FROM burnrate.genai_spend');
+      const traceRows = await countOf('SELECT count() AS c FROM burnrate.otel_traces');
+      const rollupRows = await countOf('SELECT count() AS c FROM burnrate.genai_spend_1m');
+      log(
+        `  dashboards: ${spans.toLocaleString('en-US')} spans, ${rollupRows.toLocaleString('en-US')} rollup rows, generated in ${generateSeconds.toFixed(0)} s`,
+      );
+
+      // variables: All, with the options the variable queries would list
+      const distinct = async (col: string) => {
+        const rs = await client.query({
+          query: `SELECT DISTINCT ${col} AS v FROM burnrate.genai_spend_1m WHERE ${col} != '' ORDER BY v`,
+          format: 'JSONEachRow',
+        });
+        return ((await rs.json()) as Array<{ v: string }>).map((r) => r.v);
+      };
+      const costliest = await client.query({
+        query: `SELECT trace_id FROM burnrate.genai_spend WHERE timestamp >= toDateTime64(${(toMs - DAY_MS) / 1000}, 3) ORDER BY cost_usd DESC LIMIT 1`,
         format: 'JSONEachRow',
       });
-      return ((await rs.json()) as Array<{ v: string }>).map((r) => r.v);
-    };
-    const costliest = await client.query({
-      query: `SELECT trace_id FROM burnrate.genai_spend WHERE timestamp >= now() - INTERVAL 1 DAY ORDER BY cost_usd DESC LIMIT 1`,
-      format: 'JSONEachRow',
-    });
-    const traceId = ((await costliest.json()) as Array<{ trace_id: string }>)[0]?.trace_id ?? '';
-    const ctx7d: SimContext = {
-      fromMs,
-      toMs,
-      intervalSeconds: 600,
-      variables: {
-        datasource: { current: 'burnrate-clickhouse' },
-        database: { current: 'burnrate' },
-        jaeger_url: { current: 'http://localhost:16686' },
-        trace_id: { current: traceId },
-        service: { current: ['$__all'], options: await distinct('service_name'), allValue: null },
-        feature: { current: ['$__all'], options: await distinct('feature'), allValue: null },
-        model: { current: ['$__all'], options: await distinct('model'), allValue: null },
-        tenant: { current: ['$__all'], options: await distinct('tenant'), allValue: null },
-      },
-    };
-    const panels: Array<{
-      dashboard: string;
-      panel: string;
-      range: string;
-      sql: string;
-      sql7d: string;
-      times: number[];
-      times7d: number[];
-      rows: number;
-    }> = [];
-    for (const file of readdirSync(JSON_DIR)
-      .filter((f) => f.endsWith('.json'))
-      .sort()) {
-      const d = JSON.parse(readFileSync(join(JSON_DIR, file), 'utf8')) as {
-        title: string;
-        time?: { from?: string };
-        panels: Array<{ title: string; targets?: Array<{ rawSql?: string }> }>;
+      const traceId = ((await costliest.json()) as Array<{ trace_id: string }>)[0]?.trace_id ?? '';
+      const ctx7d: SimContext = {
+        fromMs,
+        toMs,
+        intervalSeconds: 600,
+        variables: {
+          datasource: { current: 'burnrate-clickhouse' },
+          database: { current: 'burnrate' },
+          jaeger_url: { current: 'http://localhost:16686' },
+          trace_id: { current: traceId },
+          service: { current: ['$__all'], options: await distinct('service_name'), allValue: null },
+          feature: { current: ['$__all'], options: await distinct('feature'), allValue: null },
+          model: { current: ['$__all'], options: await distinct('model'), allValue: null },
+          tenant: { current: ['$__all'], options: await distinct('tenant'), allValue: null },
+        },
       };
-      // the dashboard's default range (`now-24h`), and Grafana's interval for it (~1,000 points, whole minutes)
-      const range = d.time?.from ?? 'now-24h';
-      const m = /^now-(\d+)([hd])$/.exec(range);
-      const rangeMs = m ? Number(m[1]) * (m[2] === 'd' ? DAY_MS : 3_600_000) : DAY_MS;
-      const ctx: SimContext = {
-        ...ctx7d,
-        fromMs: toMs - rangeMs,
-        intervalSeconds: Math.max(60, Math.round(rangeMs / 1000 / 1000 / 60) * 60),
+      interface Timed {
+        sql: string;
+        sql7d: string;
+        times: number[];
+        times7d: number[];
+        cpu: number[];
+        cpu7d: number[];
+        rows: number;
+      }
+      const panels: Array<
+        Timed & {
+          dashboard: string;
+          panel: string;
+          range: string;
+          baseline?: Timed;
+        }
+      > = [];
+      const baseline = new Map<string, { sql: string; sql7d: string }>();
+      const load = (
+        jsonDir: string,
+        add: (dashboard: string, panel: string, range: string, sql: string, sql7d: string) => void,
+      ) => {
+        for (const file of readdirSync(jsonDir)
+          .filter((f) => f.endsWith('.json'))
+          .sort()) {
+          const d = JSON.parse(readFileSync(join(jsonDir, file), 'utf8')) as {
+            title: string;
+            time?: { from?: string };
+            panels: Array<{ title: string; targets?: Array<{ rawSql?: string }> }>;
+          };
+          // the dashboard's default range (`now-24h`), and Grafana's interval for it (~1,000 points, whole minutes)
+          const range = d.time?.from ?? 'now-24h';
+          const m = /^now-(\d+)([hd])$/.exec(range);
+          const rangeMs = m ? Number(m[1]) * (m[2] === 'd' ? DAY_MS : 3_600_000) : DAY_MS;
+          const ctx: SimContext = {
+            ...ctx7d,
+            fromMs: toMs - rangeMs,
+            intervalSeconds: Math.max(60, Math.round(rangeMs / 1000 / 1000 / 60) * 60),
+          };
+          for (const p of d.panels) {
+            const rawSql = p.targets?.[0]?.rawSql;
+            if (!rawSql) continue;
+            add(d.title, p.title, range, expand(rawSql, ctx), expand(rawSql, ctx7d));
+          }
+        }
       };
-      for (const p of d.panels) {
-        const rawSql = p.targets?.[0]?.rawSql;
-        if (!rawSql) continue;
+      if (opts.baselineDir)
+        load(opts.baselineDir, (dashboard, panel, _range, sql, sql7d) =>
+          baseline.set(`${dashboard} / ${panel}`, { sql, sql7d }),
+        );
+      load(JSON_DIR, (dashboard, panel, range, sql, sql7d) => {
+        const key = `${dashboard} / ${panel}`;
+        if (opts.panels && !opts.panels.test(key)) return;
+        const b = baseline.get(key);
         panels.push({
-          dashboard: d.title,
-          panel: p.title,
+          dashboard,
+          panel,
           range,
-          sql: expand(rawSql, ctx),
-          sql7d: expand(rawSql, ctx7d),
+          sql,
+          sql7d,
           times: [],
           times7d: [],
+          cpu: [],
+          cpu7d: [],
           rows: 0,
+          ...(b ? { baseline: { ...b, times: [], times7d: [], cpu: [], cpu7d: [], rows: 0 } } : {}),
         });
-      }
-    }
-    for (let r = 0; r < runs; r++) {
-      for (const p of panels) {
-        const t = performance.now();
-        const rs = await client.query({ query: p.sql, format: 'JSON' });
+      });
+      const cpuMs = (since: NodeJS.CpuUsage) => {
+        const d = process.cpuUsage(since);
+        return (d.user + d.system) / 1000;
+      };
+      const time = async (t: Timed) => {
+        let c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const rs = await client.query({ query: t.sql, format: 'JSON' });
         const body = (await rs.json()) as { data: unknown[] };
-        p.times.push(performance.now() - t);
-        p.rows = body.data.length;
+        t.times.push(performance.now() - t0);
+        t.cpu.push(cpuMs(c0));
+        t.rows = body.data.length;
+        c0 = process.cpuUsage();
         const t7 = performance.now();
-        await (await client.query({ query: p.sql7d, format: 'JSON' })).json();
-        p.times7d.push(performance.now() - t7);
+        await (await client.query({ query: t.sql7d, format: 'JSON' })).json();
+        t.times7d.push(performance.now() - t7);
+        t.cpu7d.push(cpuMs(c0));
+      };
+      for (let r = 0; r < runs; r++) {
+        for (const p of panels) {
+          // before and after alternate which goes first, so neither always runs on a warmer cache
+          if (p.baseline && r % 2 === 0) await time(p.baseline);
+          await time(p);
+          if (p.baseline && r % 2 === 1) await time(p.baseline);
+        }
+        log(`  dashboards: query round ${r + 1}/${runs} done`);
       }
-      log(`  dashboards: query round ${r + 1}/${runs} done`);
+      return {
+        spans,
+        traceRows,
+        rollupRows,
+        generateSeconds,
+        runs,
+        panels: panels.map((p) => ({
+          dashboard: p.dashboard,
+          panel: p.panel,
+          range: p.range,
+          rows: p.rows,
+          ms: summarize(p.times),
+          ms7d: summarize(p.times7d),
+          cpuMs: summarize(p.cpu),
+          cpuMs7d: summarize(p.cpu7d),
+          ...(p.baseline
+            ? {
+                baseline: {
+                  ms: summarize(p.baseline.times),
+                  ms7d: summarize(p.baseline.times7d),
+                  cpuMs: summarize(p.baseline.cpu),
+                  cpuMs7d: summarize(p.baseline.cpu7d),
+                  rows: p.baseline.rows,
+                },
+              }
+            : {}),
+        })),
+      };
     }
-    return {
-      spans,
-      traceRows,
-      rollupRows,
-      generateSeconds,
-      runs,
-      panels: panels.map((p) => ({
-        dashboard: p.dashboard,
-        panel: p.panel,
-        range: p.range,
-        rows: p.rows,
-        ms: summarize(p.times),
-        ms7d: summarize(p.times7d),
-      })),
-    };
   } finally {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const at = process.argv.indexOf('--spans');
-  const jsonAt = process.argv.indexOf('--json');
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const spans = arg('--spans');
+  const runsArg = arg('--runs');
+  const panelsArg = arg('--panels');
+  const storeDir = arg('--store');
+  const baselineDir = arg('--baseline');
+  const jsonFile = arg('--json');
   const res = await runDashboards({
     smoke: process.argv.includes('--smoke'),
-    spans: at > 0 ? Number(process.argv[at + 1]) : undefined,
+    ...(spans ? { spans: Number(spans) } : {}),
+    ...(runsArg ? { runs: Number(runsArg) } : {}),
+    ...(panelsArg ? { panels: new RegExp(panelsArg) } : {}),
+    ...(storeDir ? { storeDir } : {}),
+    ...(baselineDir ? { baselineDir } : {}),
   });
-  for (const p of res.panels)
+  const ms = (x: number) => x.toFixed(1).padStart(8);
+  for (const p of res.panels) {
+    const b = p.baseline;
     console.log(
-      `${p.ms.median.toFixed(1).padStart(8)} ms (${p.range}) ${p.ms7d.median.toFixed(1).padStart(8)} ms (7 days)  ${p.dashboard} / ${p.panel}  [${p.rows} rows]`,
+      b
+        ? `${ms(b.ms.median)} -> ${ms(p.ms.median)} ms (${p.range}) ${ms(b.ms7d.median)} -> ${ms(p.ms7d.median)} ms (7 days)  cpu ${ms(b.cpuMs7d.median)} -> ${ms(p.cpuMs7d.median)} ms (7 days)  ${p.dashboard} / ${p.panel}  [${b.rows} -> ${p.rows} rows]`
+        : `${ms(p.ms.median)} ms (${p.range}) ${ms(p.ms7d.median)} ms (7 days)  cpu ${ms(p.cpuMs.median)} / ${ms(p.cpuMs7d.median)} ms  ${p.dashboard} / ${p.panel}  [${p.rows} rows]`,
     );
-  if (jsonAt > 0) writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(res, null, 2));
+  }
+  if (jsonFile) writeFileSync(jsonFile, JSON.stringify(res, null, 2));
 }

@@ -214,9 +214,12 @@ class ObservedIterator<T> implements AsyncIterableIterator<T> {
       if (this.ended) return Promise.resolve(done);
       this.end({ exhausted: false });
       const r = this.source.return;
-      return typeof r === 'function'
-        ? Promise.resolve(r.call(this.source, value as T)).then(() => done)
-        : Promise.resolve(done);
+      if (typeof r !== 'function') return Promise.resolve(done);
+      try {
+        return Promise.resolve(r.call(this.source, value as T)).then(() => done);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     });
   }
 
@@ -226,9 +229,12 @@ class ObservedIterator<T> implements AsyncIterableIterator<T> {
       if (this.ended) return Promise.reject(error);
       this.end({ exhausted: false, error });
       const r = this.source.return;
-      return typeof r === 'function'
-        ? Promise.resolve(r.call(this.source)).then(() => Promise.reject(error))
-        : Promise.reject(error);
+      if (typeof r !== 'function') return Promise.reject(error);
+      try {
+        return Promise.resolve(r.call(this.source)).then(() => Promise.reject(error));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     });
   }
 

@@ -9,7 +9,7 @@
  * variant: none | burnrate | burnrate@<package dir> (peers: use openai-overhead.ts; their patch
  * functions do not all apply to an already-loaded module). Reports per variant the
  * added CPU time per plain call and per stream chunk: median (min – max) over rounds of the paired
- * difference to `none` (each round's figure is the mean over a batch of calls).
+ * difference to `none` (each round's figure: the median CPU time of its calls, of its streams per chunk).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -31,7 +31,11 @@ const opt = (name: string, dflt: string) => {
 const sdk = opt('--sdk', 'v6');
 const ROUNDS = Number(opt('--rounds', '30'));
 const PLAIN = 200;
-const STREAMS = 3;
+const STREAMS = 5;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const CHUNKS = 1000;
 const names = argv.length > 0 ? argv : ['none', 'burnrate'];
 if (!names.includes('none')) names.unshift('none');
@@ -186,20 +190,28 @@ async function batch(v: (typeof variants)[number]) {
   try {
     for (let i = 0; i < 10; i++) await plain();
     // CPU time, not wall time: on a shared machine the process waits for a core more than it runs.
+    // Per call (and per stream), then the median: a GC pause or a preemption lands in one sample.
     const cpu = () => {
       const c = process.cpuUsage();
-      return (c.user + c.system) / 1000;
+      return c.user + c.system;
     };
-    const t0 = cpu();
-    for (let i = 0; i < PLAIN; i++) await plain();
-    const t1 = cpu();
-    chunks = 0;
-    for (let i = 0; i < STREAMS; i++) await streamed();
-    const t2 = cpu();
+    const calls: number[] = [];
+    for (let i = 0; i < PLAIN; i++) {
+      const t0 = cpu();
+      await plain();
+      calls.push(cpu() - t0);
+    }
+    const perChunk: number[] = [];
+    for (let i = 0; i < STREAMS; i++) {
+      chunks = 0;
+      const t0 = cpu();
+      await streamed();
+      perChunk.push((cpu() - t0) / chunks);
+    }
     const spans = exporter.getFinishedSpans().length;
     exporter.reset();
     if (v.name !== 'none' && spans !== PLAIN + STREAMS + 10) throw new Error(`${v.name}: ${spans} spans`);
-    return { plainUs: ((t1 - t0) * 1000) / PLAIN, chunkUs: ((t2 - t1) * 1000) / chunks };
+    return { plainUs: median(calls), chunkUs: median(perChunk) };
   } finally {
     v.unpatch();
   }

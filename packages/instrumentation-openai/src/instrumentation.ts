@@ -34,6 +34,7 @@ import {
   responses,
 } from './endpoints.js';
 import { type ServerInfo, serverInfo } from './provider.js';
+import { cloneResponse, onBareAsResponse, readAllText } from './raw-response.js';
 import { ChoicesStream, ResponsesStream, type StreamAccumulator } from './stream.js';
 import type { OpenAIInstrumentationConfig } from './types.js';
 import { VERSION } from './version.js';
@@ -49,6 +50,9 @@ const TARGETS: Array<[path: string[], endpoint: Endpoint]> = [
 ];
 
 type AnyFn = (...args: unknown[]) => unknown;
+
+/** Largest raw (`asResponse()`) JSON body burnrate parses a copy of; larger ones are estimated. */
+const RAW_RESPONSE_MAX_BYTES = 64 * 1024 * 1024;
 
 function parseFlag(raw: string | undefined): boolean | undefined {
   const v = raw?.trim().toLowerCase();
@@ -256,7 +260,6 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
     const observed = observeApiPromise(result, {
       onSettled: () => undo?.(),
       onError: (err) => call.end(stream ? { streamCompleted: false } : {}, err),
-      onUnparsed: () => call.end({}),
       onData: (data) => {
         if (stream && isObj(data) && typeof data['iterator'] === 'function') {
           this.observeStream(data, call, endpoint, body, undo !== undefined, estimate);
@@ -272,7 +275,59 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
       undo?.();
       diag.warn('burnrate: unknown openai APIPromise shape; call recorded without usage');
       call.end({});
+      return;
     }
+    onBareAsResponse(result, (response) =>
+      this.observeRawResponse(response, call, endpoint, body, stream, estimate),
+    );
+  }
+
+  /**
+   * A bare `asResponse()`: the caller reads the raw body. Non-streaming: burnrate parses a clone of it
+   * (bounded) and ends the span as a parsed call would. Streaming: the SSE is left to the caller (a
+   * teed copy would keep the connection open after the caller cancels), and the span gets locally
+   * counted input tokens (`burnrate.usage.estimated`).
+   */
+  private observeRawResponse(
+    response: unknown,
+    call: GenAiCall,
+    endpoint: Endpoint,
+    body: Raw,
+    stream: boolean,
+    estimate: (outputTexts: string[]) => { input: string[]; output: string[] },
+  ): void {
+    if (call.isEnded) return;
+    const unread = () => call.end({ estimateFrom: estimate([]) });
+    const clone = stream ? undefined : cloneResponse(response);
+    if (!clone) {
+      // As before this hook: a parse the caller starts in the same tick still wins.
+      setImmediate(unread);
+      return;
+    }
+    readAllText(clone, RAW_RESPONSE_MAX_BYTES).then(
+      (text) => {
+        if (call.isEnded) return;
+        let data: unknown;
+        try {
+          data = text === undefined ? undefined : JSON.parse(text);
+        } catch {
+          data = undefined;
+        }
+        if (data === undefined) {
+          if (text === undefined)
+            diag.debug('burnrate: openai raw response over the size limit; usage estimated');
+          unread();
+          return;
+        }
+        const end: GenAiCallEnd & { outputTexts: string[] } = endpoint.fromResponse(data, body);
+        end.estimateFrom = end.usage ? undefined : estimate(end.outputTexts);
+        call.end(end);
+      },
+      (err: unknown) => {
+        diag.debug(`burnrate: could not read an openai raw response: ${(err as Error)?.message}`);
+        unread();
+      },
+    );
   }
 
   private observeStream(

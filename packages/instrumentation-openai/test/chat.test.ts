@@ -136,8 +136,44 @@ describe.each(SDKS)('$name chat.completions', (sdk) => {
     const raw = await client.chat.completions.create({ model: 'gpt-4o-mini', messages }).asResponse();
     const body = await raw.json();
     expect(body.usage.completion_tokens).toBe(5);
+    expect(body.choices[0].message.content).toBe('Hello world');
     const spans = await h.otel.waitForSpans(2);
-    expect(spans[1]!.attributes[ATTR.USAGE_OUTPUT_TOKENS]).toBeUndefined();
+    // burnrate read a clone of the raw body: the same usage and cost as a parsed call, not estimated.
+    expect(spans[1]!.attributes).toMatchObject({
+      [ATTR.USAGE_INPUT_TOKENS]: 12,
+      [ATTR.USAGE_OUTPUT_TOKENS]: 5,
+      [ATTR.RESPONSE_MODEL]: 'gpt-4o-mini-2024-07-18',
+      [ATTR.RESPONSE_ID]: 'chatcmpl-fake1',
+      [ATTR.RESPONSE_FINISH_REASONS]: ['stop'],
+      [ATTR.PRICING_TIER]: 'standard',
+    });
+    expect(spans[1]!.attributes[ATTR.USAGE_ESTIMATED]).toBeUndefined();
+    expect(spans[1]!.attributes[ATTR.USAGE_COST]).toBeCloseTo(perM(12, P.input) + perM(5, P.output), 12);
+  });
+
+  it('asResponse(): the caller reads the raw body as text; the span still gets the usage', async () => {
+    const raw = await h
+      .client(sdk)
+      .chat.completions.create({ model: 'gpt-4o-mini', messages, service_tier: 'flex' })
+      .asResponse();
+    const text = await raw.text();
+    expect(JSON.parse(text).usage.prompt_tokens).toBe(12);
+    const [span] = await h.otel.waitForSpans(1);
+    expect(span!.attributes[ATTR.USAGE_OUTPUT_TOKENS]).toBe(5);
+    expect(span!.attributes[ATTR.USAGE_COST]).toBeGreaterThan(0);
+  });
+
+  it('asResponse() on a stream: the caller gets the raw SSE; the span has locally counted input tokens', async () => {
+    const raw = await h
+      .client(sdk)
+      .chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
+      .asResponse();
+    const text = await raw.text();
+    expect(text).toContain('data: [DONE]');
+    const [span] = await h.otel.waitForSpans(1);
+    expect(span!.attributes[ATTR.USAGE_ESTIMATED]).toBe(true);
+    expect(span!.attributes[ATTR.USAGE_INPUT_TOKENS]).toBeGreaterThan(0);
+    expect(span!.attributes[ATTR.USAGE_COST]).toBeGreaterThan(0);
   });
 
   it('streaming: asks for usage, hides the usage-only chunk, records usage and TTFC', async () => {

@@ -91,6 +91,12 @@ function openaiError(res: ServerResponse, status: number) {
   );
 }
 
+function openaiNotFound(res: ServerResponse, what: string) {
+  json(res, 404, {
+    error: { message: `No such ${what}`, type: 'invalid_request_error', param: 'id', code: null },
+  });
+}
+
 async function chatCompletions(body: Raw, b: Behaviour, res: ServerResponse) {
   const model = b.model ?? DATED[String(body['model'])] ?? String(body['model']);
   const pieces = b.content ?? ['Hello', ' world'];
@@ -448,6 +454,133 @@ function anthropicBatch(path: string, url: string, res: ServerResponse) {
   res.end(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
 }
 
+// ---------------------------------------------------------------- OpenAI Batch API
+
+/** A file uploaded with `POST /v1/files` (multipart), or written by a batch (output / error JSONL). */
+interface StoredFile {
+  id: string;
+  filename: string;
+  purpose: string;
+  content: string;
+  createdAt: number;
+}
+
+/** An OpenAI batch: its requests were answered when it was created (GET reports it completed). */
+interface OpenAIBatch {
+  id: string;
+  endpoint: string;
+  inputFileId: string;
+  outputFileId: string | null;
+  errorFileId: string | null;
+  total: number;
+  failed: number;
+  metadata: unknown;
+  createdAt: number;
+}
+
+function fileObject(f: StoredFile) {
+  return {
+    id: f.id,
+    object: 'file',
+    bytes: Buffer.byteLength(f.content),
+    created_at: f.createdAt,
+    filename: f.filename,
+    purpose: f.purpose,
+    status: 'processed',
+    expires_at: null,
+    status_details: null,
+  };
+}
+
+function openaiBatchObject(b: OpenAIBatch, completed: boolean) {
+  return {
+    id: b.id,
+    object: 'batch',
+    endpoint: b.endpoint,
+    errors: null,
+    input_file_id: b.inputFileId,
+    completion_window: '24h',
+    status: completed ? 'completed' : 'validating',
+    output_file_id: completed ? b.outputFileId : null,
+    error_file_id: completed ? b.errorFileId : null,
+    created_at: b.createdAt,
+    in_progress_at: completed ? b.createdAt + 1 : null,
+    expires_at: b.createdAt + 86_400,
+    finalizing_at: completed ? b.createdAt + 2 : null,
+    completed_at: completed ? b.createdAt + 3 : null,
+    failed_at: null,
+    expired_at: null,
+    cancelling_at: null,
+    cancelled_at: null,
+    request_counts: completed
+      ? { total: b.total, completed: b.total - b.failed, failed: b.failed }
+      : { total: 0, completed: 0, failed: 0 },
+    metadata: b.metadata ?? null,
+  };
+}
+
+/** The `file` part of a multipart/form-data body (what `files.create` sends). */
+function multipartFile(
+  raw: Buffer,
+  contentType: string | undefined,
+): { filename: string; content: string; purpose: string } {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType ?? '');
+  const sep = `--${boundary?.[1] ?? boundary?.[2] ?? ''}`;
+  let filename = 'upload.jsonl';
+  let content = '';
+  let purpose = '';
+  for (const part of raw.toString('utf8').split(sep)) {
+    const headerEnd = part.indexOf('\r\n\r\n');
+    if (headerEnd < 0) continue;
+    const headers = part.slice(0, headerEnd);
+    const value = part.slice(headerEnd + 4).replace(/\r\n$/, '');
+    const name = /name="([^"]*)"/.exec(headers)?.[1];
+    if (name === 'file') {
+      filename = /filename="([^"]*)"/.exec(headers)?.[1] ?? filename;
+      content = value;
+    } else if (name === 'purpose') purpose = value;
+  }
+  return { filename, content, purpose };
+}
+
+/** Runs one request as the live endpoint would, capturing its status and JSON body. */
+async function answerBatchRequest(
+  url: string,
+  body: Raw,
+  b: Behaviour,
+): Promise<{ status: number; body: unknown }> {
+  let status = 200;
+  const parts: string[] = [];
+  const res = {
+    headersSent: false,
+    writeHead(s: number) {
+      status = s;
+      res.headersSent = true;
+      return res;
+    },
+    write(chunk: string) {
+      parts.push(chunk);
+      return true;
+    },
+    end(chunk?: string) {
+      if (chunk) parts.push(chunk);
+    },
+    destroy() {},
+  };
+  const r = res as unknown as ServerResponse;
+  if (b.status && b.status >= 400) openaiError(r, b.status);
+  else if (url === '/v1/chat/completions') await chatCompletions(body, b, r);
+  else if (url === '/v1/embeddings') embeddingsApi(body, b, r);
+  else if (url === '/v1/responses') await responsesApi(body, b, r);
+  else if (url === '/v1/completions') await legacyCompletions(body, b, r);
+  else {
+    status = 404;
+    parts.push(JSON.stringify({ error: { message: `no route ${url}`, type: 'invalid_request_error' } }));
+  }
+  const text = parts.join('');
+  return { status, body: text ? JSON.parse(text) : null };
+}
+
 // ---------------------------------------------------------------- server
 
 export interface FakeLLMOptions {
@@ -463,6 +596,19 @@ export interface FakeLLMOptions {
 export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLLM> {
   const queue: Behaviour[] = [];
   const batches = new Map<string, CreatedBatch>();
+  const files = new Map<string, StoredFile>();
+  const openaiBatches = new Map<string, OpenAIBatch>();
+  const storeFile = (filename: string, purpose: string, content: string) => {
+    const f: StoredFile = {
+      id: `file-fake${files.size + 1}`,
+      filename,
+      purpose,
+      content,
+      createdAt: Math.floor(Date.now() / 1000),
+    };
+    files.set(f.id, f);
+    return f;
+  };
   const requests: RecordedRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
   let url = '';
@@ -470,8 +616,9 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     let body: Raw = {};
+    const rawBody = Buffer.concat(chunks);
     try {
-      body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Raw) : {};
+      body = chunks.length ? (JSON.parse(rawBody.toString('utf8')) as Raw) : {};
     } catch {
       body = {};
     }
@@ -505,6 +652,74 @@ export async function startFakeLLM(options: FakeLLMOptions = {}): Promise<FakeLL
         };
         batches.set(id, batch);
         return json(res, 200, batchObject(batch, url, false));
+      }
+      // OpenAI Files and Batch API. A batch input line's body may carry `fake_status` (removed before
+      // answering): that request fails with this HTTP status and goes to the batch's error file.
+      if (path === '/v1/files' && req.method === 'POST') {
+        const upload = multipartFile(rawBody, req.headers['content-type']);
+        return json(res, 200, fileObject(storeFile(upload.filename, upload.purpose, upload.content)));
+      }
+      const fileContent = /^\/v1\/files\/([^/]+)\/content$/.exec(path);
+      if (fileContent) {
+        const f = files.get(decodeURIComponent(fileContent[1] ?? ''));
+        if (!f) return openaiNotFound(res, 'file');
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-request-id': 'req_fake_123' });
+        return res.end(f.content);
+      }
+      if (path === '/v1/batches' && req.method === 'POST') {
+        const input = files.get(String(body['input_file_id']));
+        if (!input) return openaiNotFound(res, 'file');
+        const out: string[] = [];
+        const errors: string[] = [];
+        let n = 0;
+        for (const line of input.content.split('\n')) {
+          if (line.trim() === '') continue;
+          const request = JSON.parse(line) as Raw;
+          const params = { ...((request['body'] ?? {}) as Raw) };
+          const fakeStatus = params['fake_status'];
+          delete params['fake_status'];
+          const asRequest = {
+            method: 'POST',
+            path: String(request['url']),
+            headers: req.headers,
+            body: params,
+          };
+          const behaviour: Behaviour = {
+            ...(options.script?.(asRequest) ?? {}),
+            ...(typeof fakeStatus === 'number' ? { status: fakeStatus } : {}),
+          };
+          n++;
+          const answer = await answerBatchRequest(String(request['url']), params, behaviour);
+          const result = JSON.stringify({
+            id: `batch_req_fake${n}`,
+            custom_id: request['custom_id'],
+            response: { status_code: answer.status, request_id: `req_batch_fake${n}`, body: answer.body },
+            error: null,
+          });
+          (answer.status >= 400 ? errors : out).push(result);
+        }
+        const batch: OpenAIBatch = {
+          id: `batch_fake${openaiBatches.size + 1}`,
+          endpoint: String(body['endpoint']),
+          inputFileId: input.id,
+          outputFileId: out.length
+            ? storeFile('batch_output.jsonl', 'batch_output', `${out.join('\n')}\n`).id
+            : null,
+          errorFileId: errors.length
+            ? storeFile('batch_error.jsonl', 'batch_output', `${errors.join('\n')}\n`).id
+            : null,
+          total: n,
+          failed: errors.length,
+          metadata: body['metadata'],
+          createdAt: Math.floor(Date.now() / 1000),
+        };
+        openaiBatches.set(batch.id, batch);
+        return json(res, 200, openaiBatchObject(batch, false));
+      }
+      if (path.startsWith('/v1/batches/') && req.method === 'GET') {
+        const batch = openaiBatches.get(path.slice('/v1/batches/'.length));
+        if (!batch) return openaiNotFound(res, 'batch');
+        return json(res, 200, openaiBatchObject(batch, true));
       }
       const created = batches.get(path.split('/')[4] ?? '');
       if (created && path.endsWith('/results')) return createdBatchResults(created, res);

@@ -15,14 +15,23 @@ import {
   guardCallArgs,
   observeApiPromise,
   observeSdkStream,
+  type PricingTier,
   promptShape,
 } from '@burnrate/core';
-import { context, diag } from '@opentelemetry/api';
+import { type Context, context, diag } from '@opentelemetry/api';
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
   isWrapped,
 } from '@opentelemetry/instrumentation';
+import {
+  type BatchLine,
+  claimFile,
+  DEFAULT_BATCH_MAX_BYTES,
+  endpointOfBody,
+  readBatchFile,
+  releaseFile,
+} from './batch.js';
 import {
   chat,
   completions,
@@ -32,9 +41,10 @@ import {
   type Raw,
   requestAttributes,
   responses,
+  str,
 } from './endpoints.js';
 import { type ServerInfo, serverInfo } from './provider.js';
-import { cloneResponse, onBareAsResponse, readAllText } from './raw-response.js';
+import { cloneResponse, isResponseLike, onBareAsResponse, readAllText } from './raw-response.js';
 import { ChoicesStream, ResponsesStream, type StreamAccumulator } from './stream.js';
 import type { OpenAIInstrumentationConfig } from './types.js';
 import { VERSION } from './version.js';
@@ -102,11 +112,15 @@ function openAIClass(moduleExports: unknown): Record<string, unknown> | undefine
   return typeof cls === 'function' ? (cls as unknown as Record<string, unknown>) : undefined;
 }
 
-function prototypeAt(root: Record<string, unknown>, path: string[]): Record<string, AnyFn> | undefined {
+function prototypeAt(
+  root: Record<string, unknown>,
+  path: string[],
+  method = 'create',
+): Record<string, AnyFn> | undefined {
   let node: unknown = root;
   for (const key of path) node = (node as Record<string, unknown> | undefined)?.[key];
   const proto = (node as { prototype?: unknown } | undefined)?.prototype;
-  return proto && typeof (proto as Record<string, unknown>)['create'] === 'function'
+  return proto && typeof (proto as Record<string, unknown>)[method] === 'function'
     ? (proto as Record<string, AnyFn>)
     : undefined;
 }
@@ -161,6 +175,10 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
         if (!proto || isWrapped(proto['create'])) continue;
         this._wrap(proto, 'create', (original: AnyFn) => this.wrapCreate(original, endpoint));
       }
+      const files = prototypeAt(root, ['Files'], 'content');
+      if (files && !isWrapped(files['content'])) {
+        this._wrap(files, 'content', (original: AnyFn) => this.wrapFileContent(original));
+      }
     } catch (err) {
       diag.warn(`burnrate: could not instrument openai: ${(err as Error).message}`);
     }
@@ -174,6 +192,8 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
       const proto = prototypeAt(root, path);
       if (proto && isWrapped(proto['create'])) this._unwrap(proto, 'create');
     }
+    const files = prototypeAt(root, ['Files'], 'content');
+    if (files && isWrapped(files['content'])) this._unwrap(files, 'content');
   }
 
   /** The provider a client talks to (for the budget guard's policies). */
@@ -358,5 +378,75 @@ export class OpenAIInstrumentation extends InstrumentationBase<OpenAIInstrumenta
       diag.warn('burnrate: unknown openai Stream shape; call recorded without usage');
       call.end({ streamCompleted: false });
     }
+  }
+
+  /**
+   * `files.content(id)`: when the content is a Batch API output (or error) file, one span per
+   * successful result line, priced on the batch tier. burnrate reads a clone of the `Response`; the
+   * caller's is untouched. Each file id is counted once per client.
+   */
+  private wrapFileContent(original: AnyFn): AnyFn {
+    const instrumentation = this;
+    return function burnrateFileContent(this: unknown, ...args: unknown[]) {
+      const result = original.apply(this, args);
+      try {
+        if (instrumentation.getConfig().batchResults !== false) {
+          instrumentation.observeFileContent(result, this, args[0], context.active());
+        }
+      } catch (err) {
+        diag.warn(`burnrate: could not observe openai file content: ${(err as Error).message}`);
+      }
+      return result;
+    };
+  }
+
+  private observeFileContent(result: unknown, files: unknown, fileId: unknown, ctx: Context): void {
+    const client = (files as ClientLike)?._client;
+    const owner: object | undefined =
+      typeof client === 'object' && client !== null
+        ? client
+        : typeof files === 'object' && files !== null
+          ? files
+          : undefined;
+    const id = str(fileId);
+    let taken = false;
+    const read = (response: unknown) => {
+      if (taken || !isResponseLike(response)) return;
+      taken = true;
+      const clone = cloneResponse(response);
+      if (!clone) return;
+      const server = serverOfClient(client, this.getConfig().providerFor);
+      const max = this.getConfig().batchResultsMaxBytes ?? DEFAULT_BATCH_MAX_BYTES;
+      readBatchFile(clone, max, id, {
+        claim: () => (owner && id ? claimFile(owner, id) : true),
+        release: () => {
+          if (owner && id) releaseFile(owner, id);
+        },
+        record: (line) => this.recordBatchLine(line, server, ctx),
+      }).catch((err: unknown) => diag.debug(`burnrate: openai batch file: ${(err as Error)?.message}`));
+    };
+    const observed = observeApiPromise(result, { onData: read, onError: () => undefined });
+    if (observed) onBareAsResponse(result, read);
+  }
+
+  private recordBatchLine(line: BatchLine & { body: Raw }, server: ServerInfo, ctx: Context): void {
+    const endpoint = endpointOfBody(line.body);
+    if (!endpoint) return;
+    const tier: PricingTier = 'batch';
+    const call = new GenAiCall({
+      tracer: this.tracer,
+      metrics: this.genAiMetrics,
+      ctx,
+      start: {
+        operation: endpoint.operation,
+        provider: server.provider,
+        requestModel: str(line.body['model']),
+        serverAddress: server.serverAddress,
+        serverPort: server.serverPort,
+        attributes: { 'openai.batch.custom_id': line.customId },
+      },
+    });
+    const { outputTexts: _unused, ...end } = endpoint.fromResponse(line.body, {});
+    call.end({ ...end, tier });
   }
 }

@@ -13,4 +13,11 @@ export interface OpenAIInstrumentationConfig extends InstrumentationConfig {
    * table (api.openai.com -> openai, api.groq.com -> groq, ...; unknown hosts -> openai).
    */
   providerFor?: (baseURL: URL) => string | undefined;
+  /**
+   * Record one span per successful result line of a Batch API output file read through
+   * `files.content()` (batch tier). Default true.
+   */
+  batchResults?: boolean;
+  /** Output files larger than this are not read for batch results (default 256 MiB). */
+  batchResultsMaxBytes?: number;
 }

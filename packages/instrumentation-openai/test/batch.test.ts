@@ -231,6 +231,26 @@ describe.each(SDKS)('$name Batch API', (sdk) => {
     ]);
   });
 
+  it('an output file over batchResultsMaxBytes is skipped; batchResults: false turns it off', async () => {
+    const config = h.instrumentation.getConfig();
+    const client = h.client(sdk);
+    const batch = await runBatch(client);
+    try {
+      h.instrumentation.setConfig({ ...config, batchResultsMaxBytes: 100 });
+      const text = await (await client.files.content(batch.output_file_id)).text();
+      expect(text).toBe(await rawContent(batch.output_file_id));
+      h.instrumentation.setConfig({ ...config, batchResults: false });
+      await (await h.client(sdk).files.content(batch.output_file_id)).text();
+      await settle();
+      expect(burnrateSpans()).toHaveLength(0);
+    } finally {
+      h.instrumentation.setConfig(config);
+    }
+    // Skipped, not counted: the same client can still record the file.
+    await (await client.files.content(batch.output_file_id)).text();
+    await h.otel.waitForSpans(2);
+  });
+
   it('withResponse() on files.content: same Response object, spans once', async () => {
     const client = h.client(sdk);
     const batch = await runBatch(client);

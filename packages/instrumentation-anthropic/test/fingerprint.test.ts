@@ -1,7 +1,11 @@
 /** Prompt fingerprints on real @anthropic-ai/sdk calls (1.x and 0.x): keyed hashes and a prefix size, no prompt text. */
-import { canonicalJson, hmacSha256Hex, PROMPT_ATTR } from '@burnrate/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  drain,
+  expectNoPromptText,
+  fingerprints,
+  usePromptHashKey,
+} from '../../../test/fakes/prompt-fingerprints.js';
 import { type Harness, SDKS, startHarness } from './setup.js';
 
 let h: Harness;
@@ -11,18 +15,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.fake.close();
 });
-const KEY = 'anthropic-fingerprint-test-key';
-beforeEach(() => {
-  process.env['BURNRATE_PROMPT_HASH_KEY'] = KEY;
-});
+const fingerprint = usePromptHashKey('anthropic-fingerprint-test-key');
 afterEach(() => {
   h.otel.reset();
   h.fake.requests.length = 0;
-  delete process.env['BURNRATE_PROMPT_HASH_KEY'];
-  delete process.env['BURNRATE_PROMPT_FINGERPRINT'];
 });
 
-const fingerprint = (value: unknown) => hmacSha256Hex(KEY, canonicalJson(value));
 const MODEL = 'claude-3-5-haiku-20241022';
 const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
 const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
@@ -43,26 +41,7 @@ const ask = (question: string, history: Array<{ role: string; content: string }>
   messages: [...history, { role: 'user', content: question }],
 });
 
-function fingerprints(span: ReadableSpan) {
-  return {
-    full: span.attributes[PROMPT_ATTR.FINGERPRINT],
-    prefix: span.attributes[PROMPT_ATTR.PREFIX_FINGERPRINT],
-    prefixTokens: span.attributes[PROMPT_ATTR.PREFIX_TOKENS],
-  };
-}
-
-/** No prompt text (system prompt, conversation, tool descriptions) in any attribute or event. */
-function expectNoPromptText(span: ReadableSpan) {
-  const recorded = JSON.stringify([span.attributes, span.events]);
-  for (const text of [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS])
-    expect(recorded).not.toContain(text);
-}
-
-async function drain(stream: AsyncIterable<unknown>) {
-  for await (const _ of stream) {
-    // drain
-  }
-}
+const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS];
 
 describe.each(SDKS)('$name prompt fingerprints', (sdk) => {
   it('the full fingerprint is the keyed HMAC of the request; the prefix one of model, system, tools and leading messages', async () => {
@@ -78,7 +57,7 @@ describe.each(SDKS)('$name prompt fingerprints', (sdk) => {
     expect(f.prefix).toBe(
       fingerprint({ model: MODEL, system: SYSTEM, tools, messages: followUp.messages.slice(0, 2) }),
     );
-    expectNoPromptText(span!);
+    expectNoPromptText(span!, PROMPT_TEXTS);
   });
 
   it('same system prompt and tools, different last user message: shared prefix, distinct requests; streams alike', async () => {
@@ -97,7 +76,7 @@ describe.each(SDKS)('$name prompt fingerprints', (sdk) => {
       expect(streamed.full).toBe(a!.full);
       expect(streamed.prefix).toBe(a!.prefix);
     }
-    for (const span of spans) expectNoPromptText(span);
+    for (const span of spans) expectNoPromptText(span, PROMPT_TEXTS);
   });
 
   it('prefix_tokens: the prefix share of the reported input tokens, plain and streamed', async () => {

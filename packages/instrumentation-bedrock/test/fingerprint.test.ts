@@ -1,8 +1,13 @@
 /** Prompt fingerprints on real @aws-sdk/client-bedrock-runtime calls: keyed hashes and a prefix size, no prompt text. */
 import * as bedrock from '@aws-sdk/client-bedrock-runtime';
-import { canonicalJson, hmacSha256Hex, PROMPT_ATTR } from '@burnrate/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  drain,
+  expectNoPromptText,
+  fingerprints,
+  NO_FINGERPRINTS,
+  usePromptHashKey,
+} from '../../../test/fakes/prompt-fingerprints.js';
 import { HAIKU, type Harness, json, startHarness } from './setup.js';
 
 let h: Harness;
@@ -12,45 +17,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.fake.close();
 });
-const KEY = 'bedrock-fingerprint-test-key';
-beforeEach(() => {
-  process.env['BURNRATE_PROMPT_HASH_KEY'] = KEY;
-});
+const fingerprint = usePromptHashKey('bedrock-fingerprint-test-key');
 afterEach(() => {
   h.otel.reset();
   h.fake.reset();
-  delete process.env['BURNRATE_PROMPT_HASH_KEY'];
-  delete process.env['BURNRATE_PROMPT_FINGERPRINT'];
 });
 
-const fingerprint = (value: unknown) => hmacSha256Hex(KEY, canonicalJson(value));
 const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
 const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
 const QUESTIONS = ['Where is order 1234?', 'Can I return a rocket skate?'];
 const ANSWER = 'Order 1234 left the warehouse yesterday.';
 const schema = { type: 'object', properties: { order_id: { type: 'string' } } };
 
-/** No prompt text (system prompt, conversation, tool descriptions) in any attribute or event. */
-function expectNoPromptText(span: ReadableSpan) {
-  const recorded = JSON.stringify([span.attributes, span.events]);
-  for (const text of [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS])
-    expect(recorded).not.toContain(text);
-}
-
-function fingerprints(span: ReadableSpan) {
-  return {
-    full: span.attributes[PROMPT_ATTR.FINGERPRINT],
-    prefix: span.attributes[PROMPT_ATTR.PREFIX_FINGERPRINT],
-    prefixTokens: span.attributes[PROMPT_ATTR.PREFIX_TOKENS],
-  };
-}
-const NONE = { full: undefined, prefix: undefined, prefixTokens: undefined };
-
-async function drain(stream: AsyncIterable<unknown> | undefined) {
-  for await (const _ of stream!) {
-    // drain
-  }
-}
+const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS];
 
 // ------------------------------------------------------------------ Converse
 
@@ -83,7 +62,7 @@ describe('Converse prompt fingerprints', () => {
     expect(f.prefix).toBe(
       fingerprint({ modelId: HAIKU, system, toolConfig, messages: followUp.messages.slice(0, 2) }),
     );
-    expectNoPromptText(span!);
+    expectNoPromptText(span!, PROMPT_TEXTS);
   });
 
   it('same system prompt and tools, different last user message: shared prefix, distinct requests; ConverseStream alike', async () => {
@@ -99,7 +78,7 @@ describe('Converse prompt fingerprints', () => {
     expect(a!.full).not.toBe(b!.full);
     expect(s!.full).toBe(a!.full);
     expect(s!.prefix).toBe(a!.prefix);
-    for (const span of spans) expectNoPromptText(span);
+    for (const span of spans) expectNoPromptText(span, PROMPT_TEXTS);
   });
 
   it('prefix_tokens: the prefix share of the reported input tokens, plain and streamed', async () => {
@@ -140,7 +119,7 @@ describe('InvokeModel prompt fingerprints', () => {
     const f = fingerprints(span!);
     expect(f.full).toBe(fingerprint({ modelId: HAIKU, ...claude(QUESTIONS[0]!) }));
     expect(f.prefix).toBe(fingerprint({ modelId: HAIKU, system: SYSTEM, tools, messages: [] }));
-    expectNoPromptText(span!);
+    expectNoPromptText(span!, PROMPT_TEXTS);
   });
 
   it('Anthropic body, different last user message: shared prefix, distinct requests; the response stream alike', async () => {
@@ -169,7 +148,7 @@ describe('InvokeModel prompt fingerprints', () => {
       const tokens = fingerprints(span).prefixTokens as number;
       expect(tokens).toBeGreaterThan(900);
       expect(tokens).toBeLessThan(1000);
-      expectNoPromptText(span);
+      expectNoPromptText(span, PROMPT_TEXTS);
     }
   });
 
@@ -186,7 +165,7 @@ describe('InvokeModel prompt fingerprints', () => {
         body: json({ inputText: QUESTIONS[0]! }),
       }),
     );
-    for (const span of await h.otel.waitForSpans(2)) expect(fingerprints(span)).toEqual(NONE);
+    for (const span of await h.otel.waitForSpans(2)) expect(fingerprints(span)).toEqual(NO_FINGERPRINTS);
   });
 });
 
@@ -199,6 +178,6 @@ describe('BURNRATE_PROMPT_FINGERPRINT=false', () => {
     await h
       .client()
       .send(new bedrock.InvokeModelCommand({ modelId: HAIKU, body: json(claude(QUESTIONS[0]!)) }));
-    for (const span of await h.otel.waitForSpans(3)) expect(fingerprints(span)).toEqual(NONE);
+    for (const span of await h.otel.waitForSpans(3)) expect(fingerprints(span)).toEqual(NO_FINGERPRINTS);
   });
 });

@@ -1,8 +1,12 @@
 /** Prompt fingerprints on real @google/genai calls: keyed hashes and a prefix size, no prompt text. */
-import { canonicalJson, hmacSha256Hex, PROMPT_ATTR } from '@burnrate/core';
 import * as genai from '@google/genai';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  drain,
+  expectNoPromptText,
+  fingerprints,
+  usePromptHashKey,
+} from '../../../test/fakes/prompt-fingerprints.js';
 import { DEFAULT_USAGE } from './fake-gemini.js';
 import { type Harness, startHarness } from './setup.js';
 
@@ -13,18 +17,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.fake.close();
 });
-const KEY = 'gemini-fingerprint-test-key';
-beforeEach(() => {
-  process.env['BURNRATE_PROMPT_HASH_KEY'] = KEY;
-});
+const fingerprint = usePromptHashKey('gemini-fingerprint-test-key');
 afterEach(() => {
   h.otel.reset();
   h.fake.reset();
-  delete process.env['BURNRATE_PROMPT_HASH_KEY'];
-  delete process.env['BURNRATE_PROMPT_FINGERPRINT'];
 });
 
-const fingerprint = (value: unknown) => hmacSha256Hex(KEY, canonicalJson(value));
 const MODEL = 'gemini-2.5-flash';
 const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
 const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
@@ -53,26 +51,7 @@ const config = () => ({
 });
 const ask = (question: string) => ({ model: MODEL, contents: question, config: config() });
 
-function fingerprints(span: ReadableSpan) {
-  return {
-    full: span.attributes[PROMPT_ATTR.FINGERPRINT],
-    prefix: span.attributes[PROMPT_ATTR.PREFIX_FINGERPRINT],
-    prefixTokens: span.attributes[PROMPT_ATTR.PREFIX_TOKENS],
-  };
-}
-
-/** No prompt text (system instruction, conversation, tool descriptions) in any attribute or event. */
-function expectNoPromptText(span: ReadableSpan) {
-  const recorded = JSON.stringify([span.attributes, span.events]);
-  for (const text of [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS])
-    expect(recorded).not.toContain(text);
-}
-
-async function drain(stream: AsyncIterable<unknown>) {
-  for await (const _ of stream) {
-    // drain
-  }
-}
+const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS];
 
 describe('gemini prompt fingerprints', () => {
   it('the full fingerprint is the keyed HMAC of the request; the prefix one of system instruction, tools and the turns before the last user turn', async () => {
@@ -88,7 +67,7 @@ describe('gemini prompt fingerprints', () => {
     expect(f.prefix).toBe(
       fingerprint({ model: MODEL, systemInstruction, tools, toolConfig, contents: contents.slice(0, 2) }),
     );
-    expectNoPromptText(span!);
+    expectNoPromptText(span!, PROMPT_TEXTS);
   });
 
   it('same system instruction and tools, different last user message: shared prefix, distinct requests; streams alike', async () => {
@@ -106,7 +85,7 @@ describe('gemini prompt fingerprints', () => {
     expect(a!.full).not.toBe(b!.full);
     expect(s!.full).toBe(a!.full);
     expect(s!.prefix).toBe(a!.prefix);
-    for (const span of spans) expectNoPromptText(span);
+    for (const span of spans) expectNoPromptText(span, PROMPT_TEXTS);
   });
 
   it('a cachedContent reference is part of the prefix', async () => {

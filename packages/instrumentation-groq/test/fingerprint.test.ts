@@ -1,10 +1,13 @@
 /** Prompt fingerprints on real groq-sdk calls: keyed hashes and a prefix size on the span, no prompt text. */
 
-import { canonicalJson, hmacSha256Hex, PROMPT_ATTR } from '@burnrate/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as groq from 'groq-sdk';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupOtel, type TestOtel } from '../../../test/fakes/otel.js';
+import {
+  expectNoPromptText,
+  fingerprints,
+  usePromptHashKey,
+} from '../../../test/fakes/prompt-fingerprints.js';
 import { GroqInstrumentation } from '../src/index.js';
 import { DEFAULT_USAGE, type FakeGroq, startFakeGroq } from './fake-groq.js';
 
@@ -21,19 +24,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake.close();
 });
-const KEY = 'groq-fingerprint-test-key';
-beforeEach(() => {
-  process.env['BURNRATE_PROMPT_HASH_KEY'] = KEY;
-});
+const fingerprint = usePromptHashKey('groq-fingerprint-test-key');
 afterEach(() => {
   otel.reset();
   fake.reset();
-  delete process.env['BURNRATE_PROMPT_HASH_KEY'];
-  delete process.env['BURNRATE_PROMPT_FINGERPRINT'];
 });
 
 const client = () => new groq.Groq({ apiKey: 'gsk-fake', baseURL: fake.url, maxRetries: 0 });
-const fingerprint = (value: unknown) => hmacSha256Hex(KEY, canonicalJson(value));
 const MODEL = 'llama-3.3-70b-versatile';
 const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
 const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
@@ -56,20 +53,7 @@ const ask = (question: string) => ({
   messages: [system, { role: 'user' as const, content: question }],
 });
 
-function fingerprints(span: ReadableSpan) {
-  return {
-    full: span.attributes[PROMPT_ATTR.FINGERPRINT],
-    prefix: span.attributes[PROMPT_ATTR.PREFIX_FINGERPRINT],
-    prefixTokens: span.attributes[PROMPT_ATTR.PREFIX_TOKENS],
-  };
-}
-
-/** No prompt text (system prompt, questions, tool descriptions) in any attribute or event. */
-function expectNoPromptText(span: ReadableSpan) {
-  const recorded = JSON.stringify([span.attributes, span.events]);
-  for (const text of [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ...QUESTIONS])
-    expect(recorded).not.toContain(text);
-}
+const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ...QUESTIONS];
 
 describe('groq prompt fingerprints', () => {
   it('the full fingerprint is the keyed HMAC of the request; the prefix one of model, tools and leading messages', async () => {
@@ -78,7 +62,7 @@ describe('groq prompt fingerprints', () => {
     const f = fingerprints(span!);
     expect(f.full).toBe(fingerprint(ask(QUESTIONS[0]!)));
     expect(f.prefix).toBe(fingerprint({ model: MODEL, tools, messages: [system] }));
-    expectNoPromptText(span!);
+    expectNoPromptText(span!, PROMPT_TEXTS);
   });
 
   it('same system prompt and tools, different last user message: shared prefix, distinct requests; streams alike', async () => {
@@ -97,7 +81,7 @@ describe('groq prompt fingerprints', () => {
     // `stream` does not change the answer: the streamed request has the plain one's fingerprints.
     expect(s!.full).toBe(a!.full);
     expect(s!.prefix).toBe(a!.prefix);
-    for (const span of spans) expectNoPromptText(span);
+    for (const span of spans) expectNoPromptText(span, PROMPT_TEXTS);
   });
 
   it('prefix_tokens: the prefix share of the reported input tokens, plain and streamed', async () => {

@@ -1,10 +1,14 @@
 /** Prompt fingerprints on real @mistralai/mistralai calls: keyed hashes and a prefix size, no prompt text. */
-import { canonicalJson, hmacSha256Hex, PROMPT_ATTR } from '@burnrate/core';
 import * as mistral from '@mistralai/mistralai';
 import { Mistral } from '@mistralai/mistralai';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupOtel, type TestOtel } from '../../../test/fakes/otel.js';
+import {
+  drain,
+  expectNoPromptText,
+  fingerprints,
+  usePromptHashKey,
+} from '../../../test/fakes/prompt-fingerprints.js';
 import { MistralInstrumentation } from '../src/index.js';
 import { DEFAULT_USAGE, type FakeMistral, startFakeMistral } from './fake-mistral.js';
 
@@ -21,20 +25,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake.close();
 });
-const KEY = 'mistral-fingerprint-test-key';
-beforeEach(() => {
-  process.env['BURNRATE_PROMPT_HASH_KEY'] = KEY;
-});
+const fingerprint = usePromptHashKey('mistral-fingerprint-test-key');
 afterEach(() => {
   otel.reset();
   fake.reset();
-  delete process.env['BURNRATE_PROMPT_HASH_KEY'];
-  delete process.env['BURNRATE_PROMPT_FINGERPRINT'];
 });
 
 const client = () =>
   new Mistral({ apiKey: 'fake-key', serverURL: fake.url, retryConfig: { strategy: 'none' } });
-const fingerprint = (value: unknown) => hmacSha256Hex(KEY, canonicalJson(value));
 const MODEL = 'mistral-small-latest';
 const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
 const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
@@ -58,26 +56,7 @@ const ask = (question: string, history: Array<{ role: 'user' | 'assistant'; cont
   messages: [system, ...history, { role: 'user' as const, content: question }],
 });
 
-function fingerprints(span: ReadableSpan) {
-  return {
-    full: span.attributes[PROMPT_ATTR.FINGERPRINT],
-    prefix: span.attributes[PROMPT_ATTR.PREFIX_FINGERPRINT],
-    prefixTokens: span.attributes[PROMPT_ATTR.PREFIX_TOKENS],
-  };
-}
-
-/** No prompt text (system prompt, conversation, tool descriptions) in any attribute or event. */
-function expectNoPromptText(span: ReadableSpan) {
-  const recorded = JSON.stringify([span.attributes, span.events]);
-  for (const text of [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS])
-    expect(recorded).not.toContain(text);
-}
-
-async function drain(stream: AsyncIterable<unknown>) {
-  for await (const _ of stream) {
-    // drain
-  }
-}
+const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS];
 
 describe('mistral prompt fingerprints', () => {
   it('the full fingerprint is the keyed HMAC of the request; the prefix one of model, tools and leading system messages', async () => {
@@ -95,7 +74,7 @@ describe('mistral prompt fingerprints', () => {
     // The conversation is not part of the prefix: a follow-up turn shares the first turn's.
     expect(first!.prefix).toBe(prefix);
     expect(second!.prefix).toBe(prefix);
-    for (const span of spans) expectNoPromptText(span);
+    for (const span of spans) expectNoPromptText(span, PROMPT_TEXTS);
   });
 
   it('same system prompt and tools, different last user message: shared prefix, distinct requests; streams alike', async () => {
@@ -110,7 +89,7 @@ describe('mistral prompt fingerprints', () => {
     expect(a!.full).not.toBe(b!.full);
     expect(s!.full).toBe(a!.full);
     expect(s!.prefix).toBe(a!.prefix);
-    for (const span of spans) expectNoPromptText(span);
+    for (const span of spans) expectNoPromptText(span, PROMPT_TEXTS);
   });
 
   it('prefix_tokens: the prefix share of the reported input tokens, plain and streamed', async () => {

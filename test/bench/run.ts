@@ -103,6 +103,8 @@ for (const part of PARTS) {
         smoke,
         batch: 500,
         expectedSpansPerSec: at500?.spansPerSec.median ?? 5000,
+        // BENCH_ALERT_LOAD_SHARE: the share of the measured capacity the load offers (default 0.7)
+        loadShare: Number(process.env['BENCH_ALERT_LOAD_SHARE'] ?? 0.7),
         log,
       });
       break;

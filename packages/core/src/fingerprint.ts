@@ -230,6 +230,35 @@ export interface PromptShape {
 }
 
 /**
+ * The stable prefix of a chat request whose provider caches everything but the newest turn (OpenAI chat
+ * completions and the APIs shaped like it, e.g. Groq): the model, `tools` and every message but the last.
+ */
+export function prefixAllButLastMessage(request: Record<string, unknown>): unknown {
+  const messages = request['messages'];
+  return {
+    model: request['model'],
+    tools: request['tools'],
+    messages: Array.isArray(messages) ? messages.slice(0, -1) : [],
+  };
+}
+
+/**
+ * The stable prefix of a chat request whose instructions are its leading system messages (Mistral, Cohere
+ * v2): the model, `tools` and those messages (the conversation after them is not in it).
+ */
+export function prefixLeadingSystemMessages(request: Record<string, unknown>): unknown {
+  const system: unknown[] = [];
+  const messages = request['messages'];
+  if (Array.isArray(messages)) {
+    for (const m of messages) {
+      if (typeof m !== 'object' || m === null || (m as Record<string, unknown>)['role'] !== 'system') break;
+      system.push(m);
+    }
+  }
+  return { model: request['model'], tools: request['tools'], messages: system };
+}
+
+/**
  * Fingerprints of a request plus its prefix share. The prefix's token count is derived later from the
  * provider's own input-token count (input tokens x the prefix's share of the request's characters), so
  * no tokenizer runs on the call path. Undefined when fingerprints are off or the request is unreadable.

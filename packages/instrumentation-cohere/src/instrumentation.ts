@@ -16,6 +16,7 @@ import {
   observeAsyncIterableInPlace,
   observePromise,
   PROVIDER,
+  prefixLeadingSystemMessages,
   promptShape,
   type RawObject,
   serverOf,
@@ -69,22 +70,6 @@ function chatInputTexts(request: RawObject): string[] {
   const messages = request['messages'];
   if (Array.isArray(messages)) for (const m of messages) if (isObject(m)) textsOf(m['content'], out);
   return out;
-}
-
-/**
- * The stable prefix of a v2 chat request, for prompt fingerprints: the model, `tools` and the leading
- * system messages (the instructions every call of a feature repeats; the conversation is not in it).
- */
-function chatPrefix(request: RawObject): unknown {
-  const system: unknown[] = [];
-  const messages = request['messages'];
-  if (Array.isArray(messages)) {
-    for (const m of messages) {
-      if (!isObject(m) || m['role'] !== 'system') break;
-      system.push(m);
-    }
-  }
-  return { model: request['model'], tools: request['tools'], messages: system };
 }
 
 export class CohereInstrumentation extends InstrumentationBase<CohereInstrumentationConfig> {
@@ -154,7 +139,7 @@ export class CohereInstrumentation extends InstrumentationBase<CohereInstrumenta
               stream: kind === 'embed' ? undefined : kind === 'chatStream',
               attributes: requestAttributes(request),
             },
-            prompt: kind === 'embed' ? undefined : promptShape(request, chatPrefix(request)),
+            prompt: kind === 'embed' ? undefined : promptShape(request, prefixLeadingSystemMessages(request)),
           });
         }
       } catch (err) {

@@ -19,6 +19,7 @@ import {
   observeApiPromise,
   observeSdkStream,
   PROVIDER,
+  prefixAllButLastMessage,
   promptShape,
   type RawObject,
   safeUsage,
@@ -68,19 +69,6 @@ function requestAttributes(body: RawObject): Attributes {
   const temperature = numberOf(body['temperature']);
   if (temperature !== undefined) attributes[ATTR.REQUEST_TEMPERATURE] = temperature;
   return attributes;
-}
-
-/**
- * The stable prefix of a chat request, for prompt fingerprints: the model, tools and every message but
- * the newest turn (the OpenAI chat-completions shape, as Groq caches it). Embeddings have none.
- */
-function chatPrefix(body: RawObject): unknown {
-  const messages = body['messages'];
-  return {
-    model: body['model'],
-    tools: body['tools'],
-    messages: Array.isArray(messages) ? messages.slice(0, -1) : [],
-  };
 }
 
 export class GroqInstrumentation extends InstrumentationBase<GroqInstrumentationConfig> {
@@ -152,7 +140,7 @@ export class GroqInstrumentation extends InstrumentationBase<GroqInstrumentation
               stream: kind === 'chat' ? stream : undefined,
               attributes: requestAttributes(body),
             },
-            prompt: kind === 'chat' ? promptShape(body, chatPrefix(body)) : undefined,
+            prompt: kind === 'chat' ? promptShape(body, prefixAllButLastMessage(body)) : undefined,
           });
         }
       } catch (err) {

@@ -19,6 +19,7 @@ import {
   observePromise,
   observeReadableStreamInPlace,
   PROVIDER,
+  prefixLeadingSystemMessages,
   pricingTierOf,
   promptShape,
   type RawObject,
@@ -80,22 +81,6 @@ function requestAttributes(request: RawObject): Attributes {
 
 function embeddingInputs(request: RawObject): string[] {
   return textsOf(request['inputs'] ?? request['input']);
-}
-
-/**
- * The stable prefix of a chat request, for prompt fingerprints: the model, `tools` and the leading
- * system messages (the instructions every call of a feature repeats; the conversation is not in it).
- */
-function chatPrefix(request: RawObject): unknown {
-  const system: unknown[] = [];
-  const messages = request['messages'];
-  if (Array.isArray(messages)) {
-    for (const m of messages) {
-      if (!isObject(m) || m['role'] !== 'system') break;
-      system.push(m);
-    }
-  }
-  return { model: request['model'], tools: request['tools'], messages: system };
 }
 
 export class MistralInstrumentation extends InstrumentationBase<MistralInstrumentationConfig> {
@@ -168,7 +153,7 @@ export class MistralInstrumentation extends InstrumentationBase<MistralInstrumen
               stream: kind === 'embeddings' ? undefined : kind === 'chatStream',
               attributes: requestAttributes(request),
             },
-            prompt: fingerprinted ? promptShape(request, chatPrefix(request)) : undefined,
+            prompt: fingerprinted ? promptShape(request, prefixLeadingSystemMessages(request)) : undefined,
           });
         }
       } catch (err) {

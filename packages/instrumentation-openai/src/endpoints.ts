@@ -8,6 +8,7 @@ import {
   type NormalizedUsage,
   normalizeUsage,
   type PricingTier,
+  prefixAllButLastMessage,
   type UsageFormat,
 } from '@burnrate/core';
 import type { Attributes } from '@opentelemetry/api';
@@ -114,7 +115,7 @@ function choiceFinishReasons(choices: unknown): string[] {
 
 export const chat: Endpoint = {
   operation: 'chat',
-  prefix: (body) => ({ model: body['model'], tools: body['tools'], messages: leading(body['messages']) }),
+  prefix: prefixAllButLastMessage,
   includeUsageOption: true,
   inputTexts: chatInput,
   fromResponse(data, body) {

@@ -18,6 +18,8 @@ import { ExportTraceServiceRequest, RpcStatus } from '../../src/receiver/otlp-pr
 import { rows, startTestCollector, tempDir } from '../helpers.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 150);
+// Long runs (FUZZ_RUNS in the thousands) need more than the default 30 s per property.
+const TIMEOUT = Math.max(30_000, RUNS * 100);
 /** Cases sent concurrently per property run where requests are accepted (they wait for a durable batch). */
 const PARALLEL = 10;
 const batchOf = <T>(arb: fc.Arbitrary<T>) => fc.array(arb, { minLength: PARALLEL, maxLength: PARALLEL });
@@ -249,7 +251,7 @@ const storedFuzzSpans = async () =>
     )[0]!.n,
   );
 
-describe('OTLP/HTTP under hostile input', () => {
+describe('OTLP/HTTP under hostile input', { timeout: TIMEOUT }, () => {
   it('random bytes as protobuf and as JSON', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -477,7 +479,7 @@ describe('OTLP/HTTP under hostile input', () => {
   });
 });
 
-describe('OTLP/gRPC under hostile input', () => {
+describe('OTLP/gRPC under hostile input', { timeout: TIMEOUT }, () => {
   it('mutated protobuf messages get OK or INVALID_ARGUMENT, never a crash', async () => {
     const client = new grpc.Client(`127.0.0.1:${c.grpcPort}`, grpc.credentials.createInsecure());
     const call = (msg: Uint8Array) =>

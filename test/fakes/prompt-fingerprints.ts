@@ -18,6 +18,25 @@ export function usePromptHashKey(key: string): (request: unknown) => string {
   return (request) => hmacSha256Hex(key, canonicalJson(request));
 }
 
+/** One support-agent conversation every fingerprint test asks: a long system prompt, a tool, two questions. */
+export const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
+export const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
+export const QUESTIONS = ['Where is order 1234?', 'Can I return a rocket skate?'];
+export const ANSWER = 'Order 1234 left the warehouse yesterday.';
+/** The texts no span may carry. */
+export const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS];
+/** The tool in the OpenAI function-tool shape (OpenAI, Groq, Mistral, Cohere v2). */
+export const FUNCTION_TOOLS = [
+  {
+    type: 'function' as const,
+    function: {
+      name: 'order_status',
+      description: TOOL_DESCRIPTION,
+      parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
+    },
+  },
+];
+
 export function fingerprints(span: ReadableSpan) {
   return {
     full: span.attributes[PROMPT_ATTR.FINGERPRINT],

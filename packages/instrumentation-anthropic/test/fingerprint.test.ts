@@ -1,9 +1,14 @@
 /** Prompt fingerprints on real @anthropic-ai/sdk calls (1.x and 0.x): keyed hashes and a prefix size, no prompt text. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ANSWER,
   drain,
   expectNoPromptText,
   fingerprints,
+  PROMPT_TEXTS,
+  QUESTIONS,
+  SYSTEM,
+  TOOL_DESCRIPTION,
   usePromptHashKey,
 } from '../../../test/fakes/prompt-fingerprints.js';
 import { type Harness, SDKS, startHarness } from './setup.js';
@@ -22,10 +27,6 @@ afterEach(() => {
 });
 
 const MODEL = 'claude-3-5-haiku-20241022';
-const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
-const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
-const QUESTIONS = ['Where is order 1234?', 'Can I return a rocket skate?'];
-const ANSWER = 'Order 1234 left the warehouse yesterday.';
 const tools = [
   {
     name: 'order_status',
@@ -40,8 +41,6 @@ const ask = (question: string, history: Array<{ role: string; content: string }>
   tools,
   messages: [...history, { role: 'user', content: question }],
 });
-
-const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS];
 
 describe.each(SDKS)('$name prompt fingerprints', (sdk) => {
   it('the full fingerprint is the keyed HMAC of the request; the prefix one of model, system, tools and leading messages', async () => {

@@ -2,10 +2,15 @@
 import * as bedrock from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ANSWER,
   drain,
   expectNoPromptText,
   fingerprints,
   NO_FINGERPRINTS,
+  PROMPT_TEXTS,
+  QUESTIONS,
+  SYSTEM,
+  TOOL_DESCRIPTION,
   usePromptHashKey,
 } from '../../../test/fakes/prompt-fingerprints.js';
 import { HAIKU, type Harness, json, startHarness } from './setup.js';
@@ -23,13 +28,7 @@ afterEach(() => {
   h.fake.reset();
 });
 
-const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
-const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
-const QUESTIONS = ['Where is order 1234?', 'Can I return a rocket skate?'];
-const ANSWER = 'Order 1234 left the warehouse yesterday.';
 const schema = { type: 'object', properties: { order_id: { type: 'string' } } };
-
-const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS];
 
 // ------------------------------------------------------------------ Converse
 

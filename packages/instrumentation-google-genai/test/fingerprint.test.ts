@@ -2,9 +2,14 @@
 import * as genai from '@google/genai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ANSWER,
   drain,
   expectNoPromptText,
   fingerprints,
+  PROMPT_TEXTS,
+  QUESTIONS,
+  SYSTEM,
+  TOOL_DESCRIPTION,
   usePromptHashKey,
 } from '../../../test/fakes/prompt-fingerprints.js';
 import { DEFAULT_USAGE } from './fake-gemini.js';
@@ -24,10 +29,6 @@ afterEach(() => {
 });
 
 const MODEL = 'gemini-2.5-flash';
-const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
-const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
-const QUESTIONS = ['Where is order 1234?', 'Can I return a rocket skate?'];
-const ANSWER = 'Order 1234 left the warehouse yesterday.';
 const systemInstruction = { parts: [{ text: SYSTEM }] };
 const tools = [
   {
@@ -50,8 +51,6 @@ const config = () => ({
   labels: { team: 'support' },
 });
 const ask = (question: string) => ({ model: MODEL, contents: question, config: config() });
-
-const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS];
 
 describe('gemini prompt fingerprints', () => {
   it('the full fingerprint is the keyed HMAC of the request; the prefix one of system instruction, tools and the turns before the last user turn', async () => {

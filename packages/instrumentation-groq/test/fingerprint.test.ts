@@ -5,7 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupOtel, type TestOtel } from '../../../test/fakes/otel.js';
 import {
   expectNoPromptText,
+  FUNCTION_TOOLS,
   fingerprints,
+  QUESTIONS,
+  SYSTEM,
+  TOOL_DESCRIPTION,
   usePromptHashKey,
 } from '../../../test/fakes/prompt-fingerprints.js';
 import { GroqInstrumentation } from '../src/index.js';
@@ -32,19 +36,7 @@ afterEach(() => {
 
 const client = () => new groq.Groq({ apiKey: 'gsk-fake', baseURL: fake.url, maxRetries: 0 });
 const MODEL = 'llama-3.3-70b-versatile';
-const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
-const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
-const tools = [
-  {
-    type: 'function' as const,
-    function: {
-      name: 'order_status',
-      description: TOOL_DESCRIPTION,
-      parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
-    },
-  },
-];
-const QUESTIONS = ['Where is order 1234?', 'Can I return a rocket skate?'];
+const tools = FUNCTION_TOOLS;
 const system = { role: 'system' as const, content: SYSTEM };
 const ask = (question: string) => ({
   model: MODEL,

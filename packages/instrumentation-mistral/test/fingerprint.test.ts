@@ -4,9 +4,14 @@ import { Mistral } from '@mistralai/mistralai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { setupOtel, type TestOtel } from '../../../test/fakes/otel.js';
 import {
+  ANSWER,
   drain,
   expectNoPromptText,
+  FUNCTION_TOOLS,
   fingerprints,
+  PROMPT_TEXTS,
+  QUESTIONS,
+  SYSTEM,
   usePromptHashKey,
 } from '../../../test/fakes/prompt-fingerprints.js';
 import { MistralInstrumentation } from '../src/index.js';
@@ -34,20 +39,7 @@ afterEach(() => {
 const client = () =>
   new Mistral({ apiKey: 'fake-key', serverURL: fake.url, retryConfig: { strategy: 'none' } });
 const MODEL = 'mistral-small-latest';
-const SYSTEM = 'You are the terse support agent of ACME Rockets. '.repeat(30);
-const TOOL_DESCRIPTION = 'Looks up the shipping status of an ACME order';
-const tools = [
-  {
-    type: 'function' as const,
-    function: {
-      name: 'order_status',
-      description: TOOL_DESCRIPTION,
-      parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
-    },
-  },
-];
-const QUESTIONS = ['Where is order 1234?', 'Can I return a rocket skate?'];
-const ANSWER = 'Order 1234 left the warehouse yesterday.';
+const tools = FUNCTION_TOOLS;
 const system = { role: 'system' as const, content: SYSTEM };
 const ask = (question: string, history: Array<{ role: 'user' | 'assistant'; content: string }> = []) => ({
   model: MODEL,
@@ -55,8 +47,6 @@ const ask = (question: string, history: Array<{ role: 'user' | 'assistant'; cont
   tools,
   messages: [system, ...history, { role: 'user' as const, content: question }],
 });
-
-const PROMPT_TEXTS = [SYSTEM.slice(0, 40), TOOL_DESCRIPTION, ANSWER, ...QUESTIONS];
 
 describe('mistral prompt fingerprints', () => {
   it('the full fingerprint is the keyed HMAC of the request; the prefix one of model, tools and leading system messages', async () => {

@@ -22,7 +22,8 @@ const base = {
   system_fingerprint: 'fp_b',
 };
 
-const plainBody = JSON.stringify({
+/** The non-streaming answer. */
+export const plainBody = JSON.stringify({
   ...base,
   object: 'chat.completion',
   choices: [
@@ -37,7 +38,8 @@ const plainBody = JSON.stringify({
 });
 
 const streams = new Map<string, string>();
-function streamBody(chunks: number, includeUsage: boolean): string {
+/** The SSE body of a `chunks`-long stream (built once per length and usage flag). */
+export function streamBody(chunks: number, includeUsage: boolean): string {
   const key = `${chunks}:${includeUsage}`;
   let s = streams.get(key);
   if (s) return s;

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { context, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { plainBody, streamBody } from '../lib/fast-openai-server.ts';
 import { summarize } from '../lib/stats.ts';
 
 const require = createRequire(import.meta.url);
@@ -55,48 +56,9 @@ const version = (
   }
 ).version;
 
-// The fast fake server's bodies (test/bench/lib/fast-openai-server.ts), answered without a socket.
-const usage = {
-  prompt_tokens: 12,
-  completion_tokens: 5,
-  total_tokens: 17,
-  prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-  completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
-};
-const base = {
-  id: 'chatcmpl-bench',
-  created: 1_700_000_000,
-  model: 'gpt-4o-mini-2024-07-18',
-  system_fingerprint: 'fp_b',
-};
-const plainBody = JSON.stringify({
-  ...base,
-  object: 'chat.completion',
-  choices: [
-    {
-      index: 0,
-      message: { role: 'assistant', content: 'Hello world', refusal: null },
-      logprobs: null,
-      finish_reason: 'stop',
-    },
-  ],
-  usage,
-});
-function streamBody(includeUsage: boolean): Uint8Array {
-  const extra = includeUsage ? { usage: null } : {};
-  const chunk = (choice: Record<string, unknown>) =>
-    `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, logprobs: null, finish_reason: null, ...choice }], ...extra })}\n\n`;
-  const parts = [chunk({ delta: { role: 'assistant', content: '', refusal: null } })];
-  for (let i = 0; i < CHUNKS; i++) parts.push(chunk({ delta: { content: ' tok' } }));
-  parts.push(chunk({ delta: {}, finish_reason: 'stop' }));
-  if (includeUsage)
-    parts.push(
-      `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage })}\n\n`,
-    );
-  parts.push('data: [DONE]\n\n');
-  return new TextEncoder().encode(parts.join(''));
-}
-const streams = { true: streamBody(true), false: streamBody(false) };
+// The fast fake server's bodies, answered without a socket.
+const encoded = (includeUsage: boolean) => new TextEncoder().encode(streamBody(CHUNKS, includeUsage));
+const streams = { true: encoded(true), false: encoded(false) };
 const fakeFetch = async (_url: unknown, init: { body?: string }) => {
   const body = JSON.parse(init.body ?? '{}') as {
     stream?: boolean;

@@ -1,6 +1,4 @@
 /** The budget guard in front of real openai calls: block before sending, or downgrade the model. */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   ATTR,
   BudgetExceededError,
@@ -9,44 +7,25 @@ import {
   withAttribution,
 } from '@burnrate/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { budgetState, type FakeBudgetsApi, startFakeBudgetsApi } from '../../../test/fakes/budgets-api.js';
 import { type Harness, SDKS, startHarness } from './setup.js';
 
 let h: Harness;
-let collector: Server;
+let collector: FakeBudgetsApi;
 let collectorUrl: string;
-const budget = (name: string, group: string, percent: number) => ({
-  name,
-  group,
-  period_start: '2026-11-01T00:00:00.000Z',
-  period_end: '2026-12-01T00:00:00.000Z',
-  spend_usd: percent,
-  limit_usd: 100,
-  percent,
-  projected_usd: percent,
-  state: percent >= 100 ? 'alert' : 'ok',
-});
 
 beforeAll(async () => {
   h = await startHarness();
-  // A stand-in for the collector's /api/budgets (the guard only reads this endpoint).
-  collector = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        budgets: [
-          budget('per-user', 'mallory', 120),
-          budget('per-user', 'alice', 10),
-          budget('total', '', 101),
-        ],
-      }),
-    );
-  });
-  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-  collectorUrl = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  collector = await startFakeBudgetsApi([
+    budgetState('per-user', 'mallory', 120),
+    budgetState('per-user', 'alice', 10),
+    budgetState('total', '', 101),
+  ]);
+  collectorUrl = collector.url;
 });
 afterAll(async () => {
   await h.fake.close();
-  await new Promise((resolve) => collector.close(resolve));
+  await collector.close();
 });
 afterEach(() => {
   uninstallBudgetGuard();

@@ -1,21 +1,7 @@
-/**
- * In-process A/B of instrumentations (see ab.ts): one process, one openai SDK, each variant patched in
- * turn for a short block and unpatched after, variants interleaved block by block in rotating order.
- * Process-wide noise (other jobs, CPU frequency, GC state) then hits every variant alike, so the paired
- * differences are steadier than across processes.
- *
- *   node ab-child.ts <sdk> <plainURL> <streamURL> <rounds> <plainCalls> <streams> <variant>...
- *
- * variant: none | burnrate | otel | traceloop | arize | burnrate@<package dir>. Instrumentations are
- * applied through their module definitions' patch/unpatch (as their require hook would). Prints one
- * JSON line: per round and variant, the median wall µs and CPU µs per plain call and CPU µs per stream.
- */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { context, metrics, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { metrics } from '@opentelemetry/api';
+
+import { setupInProcess } from './inproc-setup.ts';
 
 const require = createRequire(import.meta.url);
 const [
@@ -31,20 +17,7 @@ const ROUNDS = Number(roundsArg);
 const PLAIN = Number(plainArg);
 const STREAMS = Number(streamArg);
 
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-trace.setGlobalTracerProvider(provider);
-
-const sdkName = sdk === 'v7' ? 'openai' : 'openai-v6';
-const openaiModule = require(sdkName) as {
-  OpenAI: new (o: object) => { chat: { completions: { create(body: object): Promise<unknown> } } };
-};
-const version = (
-  JSON.parse(readFileSync(join(dirname(require.resolve(sdkName)), 'package.json'), 'utf8')) as {
-    version: string;
-  }
-).version;
+const { exporter, provider, openaiModule, version } = setupInProcess(sdk);
 
 interface ModuleDef {
   name: string;

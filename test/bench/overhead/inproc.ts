@@ -1,24 +1,8 @@
-/**
- * The instrumentation's own cost with no network at all: the openai client gets a `fetch` that answers
- * from precomputed bodies (the fast fake server's), so a call is pure client-side CPU (SDK + OTel +
- * instrumentation) and the differences between variants are the instrumentations'. Variants are
- * patched in turn in one process (as ab-child.ts), in short interleaved batches, many rounds.
- *
- *   node test/bench/overhead/inproc.ts [--sdk v6|v7] [--rounds N] [variant...]
- *
- * variant: none | burnrate | burnrate@<package dir> (peers: use openai-overhead.ts; their patch
- * functions do not all apply to an already-loaded module). Reports per variant the
- * added CPU time per plain call and per stream chunk: median (min – max) over rounds of the paired
- * difference to `none` (each round's figure: the median CPU time of its calls, of its streams per chunk).
- */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { context, metrics, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { metrics } from '@opentelemetry/api';
 import { plainBody, streamBody } from '../lib/fast-openai-server.ts';
 import { summarize } from '../lib/stats.ts';
+import { setupInProcess } from './inproc-setup.ts';
 
 const require = createRequire(import.meta.url);
 const argv = process.argv.slice(2);
@@ -41,20 +25,7 @@ const CHUNKS = 1000;
 const names = argv.length > 0 ? argv : ['none', 'burnrate'];
 if (!names.includes('none')) names.unshift('none');
 
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-trace.setGlobalTracerProvider(provider);
-
-const sdkName = sdk === 'v7' ? 'openai' : 'openai-v6';
-const openaiModule = require(sdkName) as {
-  OpenAI: new (o: object) => { chat: { completions: { create(body: object): Promise<unknown> } } };
-};
-const version = (
-  JSON.parse(readFileSync(join(dirname(require.resolve(sdkName)), 'package.json'), 'utf8')) as {
-    version: string;
-  }
-).version;
+const { exporter, provider, openaiModule, version } = setupInProcess(sdk);
 
 // The fast fake server's bodies, answered without a socket.
 const encoded = (includeUsage: boolean) => new TextEncoder().encode(streamBody(CHUNKS, includeUsage));
